@@ -1,0 +1,1 @@
+"""Demos that rerun the experiments of the Batch Normalization papers."""

@@ -1,0 +1,273 @@
+"""Reverse-mode automatic differentiation: Function, the graph, backward.
+
+Every differentiable operation is a subclass of :class:`Function` with two
+static methods side by side::
+
+    forward(ctx, *inputs)       computes the output from the input arrays
+    backward(ctx, grad_output)  returns one gradient per input
+
+Calling ``MyOp.apply(*inputs)`` runs ``forward`` and, when an input requires a
+gradient, records a *node*: the ``ctx`` object itself, which remembers its
+inputs and whatever ``forward`` saved.  The output tensor points to that node
+through ``grad_fn``; the nodes and the tensors between them form a directed
+acyclic graph that ends in the leaves (tensors the user created).
+
+``backward`` walks that graph from the output to the leaves in reverse
+topological order, and at each node turns the gradient of the output into
+gradients of the inputs: a vector-Jacobian product, ``grad_input =
+grad_output @ d output / d input``.  Gradients that reach a tensor along
+several paths are summed (the multivariate chain rule).
+
+``backward`` methods are written with Tensor operations.  Normally they run
+with gradient recording switched off, so they cost no more than array code;
+with ``create_graph=True`` they are recorded like any forward computation,
+which is what makes second derivatives possible.
+"""
+from . import backend
+
+
+class _GradMode:
+    enabled = True      # record graphs?
+    anomaly = False     # check every forward and backward for NaN/Inf?
+
+
+def is_grad_enabled():
+    """Whether operations on tensors that require grad are recorded."""
+    return _GradMode.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets the recording mode for its body."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def __enter__(self):
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.previous
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with _SetGradMode(self.mode):
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+def no_grad():
+    """Record nothing inside ``with tg.no_grad():`` (inference, parameter updates)."""
+    return _SetGradMode(False)
+
+
+def enable_grad():
+    """Record again inside a ``no_grad`` block."""
+    return _SetGradMode(True)
+
+
+class detect_anomaly:
+    """Inside ``with tg.detect_anomaly():`` the first operation whose forward or
+    backward produces NaN or Inf raises an error naming it and its input shapes."""
+
+    def __enter__(self):
+        self.previous = _GradMode.anomaly
+        _GradMode.anomaly = True
+
+    def __exit__(self, *exc):
+        _GradMode.anomaly = self.previous
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or Inf appeared in a forward or backward pass under ``detect_anomaly``."""
+
+
+def _check_finite(node, arrays, where):
+    for array in arrays:
+        if array is not None and array.dtype.kind == "f" and not bool(backend.xp_of(backend.device_of(array)).isfinite(array).all()):
+            shapes = ", ".join(str(tuple(t.shape)) for t in node.inputs if isinstance(t, Tensor))
+            raise AnomalyError(f"{type(node).__name__} produced NaN or Inf in its {where} "
+                               f"(input shapes: {shapes})")
+
+
+class Function:
+    """A differentiable operation; its instances are the nodes of the graph (``ctx``).
+
+    Subclasses define static ``forward(ctx, *args)``, which receives the Tensor
+    arguments (and any non-Tensor ones, such as an axis) and returns the output
+    array (or a Tensor made with ``Tensor.wrap``), and static
+    ``backward(ctx, grad_output)``, which returns one gradient Tensor (or
+    ``None``) per argument of ``forward``.
+    """
+
+    inputs = None            # the arguments of forward; None once the graph is freed
+    saved_tensors = ()
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors (inputs, or the output) for ``backward``."""
+        self.saved_tensors = tensors
+
+    @property
+    def needs_input_grad(self):
+        """Per argument of forward: is it a Tensor that requires a gradient?"""
+        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
+
+    @classmethod
+    def apply(cls, *args):
+        """Run ``forward`` and, if any input requires grad, record the node."""
+        ctx = cls()
+        ctx.inputs = args
+        device = None
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if a.requires_grad:
+                    record = True
+                if device is None:
+                    device = a.device
+                elif a.device != device:
+                    raise RuntimeError(f"{cls.__name__}: expected all tensors on the same device, "
+                                       f"got {device} and {a.device}")
+        out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor):
+            out = Tensor.wrap(out, device)
+        if _GradMode.anomaly:
+            _check_finite(ctx, (out.data,), "forward")
+        if record and _GradMode.enabled:
+            out.grad_fn = ctx
+            out.requires_grad = True
+        return out
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError
+
+
+def topological_order(root):
+    """The nodes reachable from ``root``, each before the nodes it depends on.
+
+    Depth-first search with an explicit stack (no recursion, so a chain of a
+    million operations is fine); a node is emitted after everything it
+    consumes, and the reversed emission order is a topological order.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        if node.inputs is None:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time: the saved tensors of "
+                f"{type(node).__name__} were freed by the first backward. Pass retain_graph=True "
+                f"to the first backward() if you need to call it twice")
+        stack.append((node, True))
+        for a in node.inputs:
+            if isinstance(a, Tensor) and a.grad_fn is not None and a.grad_fn not in visited:
+                stack.append((a.grad_fn, False))
+    order.reverse()
+    return order
+
+
+def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
+    """Accumulate d root / d leaf, weighted by ``grad``, into every leaf's ``.grad``.
+
+    With ``capture`` (a dict ``{id(tensor): None}``) the gradients of those
+    tensors are summed into the dict instead, and no ``.grad`` is touched
+    (this is ``grad()``).
+    """
+    previous = _GradMode.enabled
+    _GradMode.enabled = create_graph
+    try:
+        if root.grad_fn is None:             # the root is itself a leaf
+            if capture is None:
+                root._grad = _add(root._grad, grad, create_graph)
+            elif id(root) in capture:
+                capture[id(root)] = grad
+            return
+        pending = {root.grad_fn: grad}       # node -> gradient of its output so far
+        if capture is not None and id(root) in capture:
+            capture[id(root)] = grad
+        for node in topological_order(root.grad_fn):
+            grad_out = pending.pop(node, None)
+            if grad_out is None:             # reached only through inputs that need no grad
+                continue
+            inputs = node.inputs
+            grads = type(node).backward(node, grad_out)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            if len(grads) != len(inputs):
+                raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} gradients, "
+                                   f"expected {len(inputs)} (one per input of forward)")
+            if _GradMode.anomaly:
+                _check_finite(node, [g.data for g in grads if g is not None], "backward")
+            for a, g in zip(inputs, grads):
+                if g is None or not isinstance(a, Tensor) or not a.requires_grad:
+                    continue
+                if g.data.shape != a.data.shape:
+                    raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
+                                       f"{g.shape} for an input of shape {a.shape}")
+                if capture is not None and id(a) in capture:
+                    capture[id(a)] = _add(capture[id(a)], g, create_graph)
+                if a.grad_fn is None:        # a leaf: its .grad accumulates
+                    if capture is None:
+                        a._grad = _add(a._grad, g, create_graph)
+                else:                        # an inner tensor: wait until all its uses reported
+                    pending[a.grad_fn] = _add(pending.get(a.grad_fn), g, create_graph)
+            if not retain_graph:
+                node.inputs = None
+                node.saved_tensors = None
+    finally:
+        _GradMode.enabled = previous
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple, not stored.
+
+    Like ``torch.autograd.grad``: no ``.grad`` attribute is touched.  With
+    ``create_graph=True`` the returned gradients are themselves part of a
+    graph and can be differentiated again.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not outputs.requires_grad:
+        raise RuntimeError("grad(): the output does not require grad")
+    if grad_outputs is None:
+        if outputs.data.size != 1:
+            raise RuntimeError(f"grad(): grad_outputs is needed for an output of shape {outputs.shape}")
+        grad_outputs = Tensor.wrap(outputs.xp.ones_like(outputs.data), outputs.device)
+    elif grad_outputs.shape != outputs.shape:
+        raise RuntimeError(f"grad(): grad_outputs has shape {grad_outputs.shape}, "
+                           f"expected the output's {outputs.shape}")
+    capture = {id(t): None for t in inputs}
+    backward(outputs, grad_outputs, create_graph if retain_graph is None else retain_graph,
+             create_graph, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the "
+                               f"output; pass allow_unused=True to get None for it")
+        result.append(g)
+    return tuple(result)
+
+
+def _add(total, g, create_graph):
+    """total + g for gradients arriving along several paths; out of place (the
+    library never writes into a gradient), recorded only under ``create_graph``."""
+    if total is None:
+        return g
+    if create_graph:
+        return total + g
+    return Tensor.wrap(total.data + g.data, total.device)
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module)

@@ -1,0 +1,128 @@
+"""The NumPy/CuPy switch.
+
+Every array the library touches lives on a *device*: ``"cpu"`` arrays are
+NumPy arrays, ``"cuda"`` arrays are CuPy arrays.  Ops never import NumPy or
+CuPy themselves; they ask this module for the array module ``xp`` of a
+device and call ``xp.exp``, ``xp.matmul``, ...  The few places where the two
+libraries differ (scatter-add, random generators, host copies) are wrapped
+here, so the rest of the code is written once.
+"""
+import os
+
+import numpy
+
+CPU, CUDA = "cpu", "cuda"
+DEVICES = (CPU, CUDA)
+
+_default_device = None
+_cupy = None
+
+
+def _import_cupy():
+    """CuPy, imported on first use; a clear error when it or a GPU is missing."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as exc:
+            raise RuntimeError(
+                "device 'cuda' needs CuPy, which is not installed; "
+                "install it with: pip install 'tinygrad_bn[gpu]' (CuPy for CUDA 12)") from exc
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDA driver missing or broken
+            raise RuntimeError(f"device 'cuda': CuPy is installed but no CUDA GPU is usable ({exc})") from exc
+        if count == 0:
+            raise RuntimeError("device 'cuda': CuPy is installed but no CUDA GPU was found")
+        _cupy = cupy
+    return _cupy
+
+
+def check_device(device):
+    """Normalise a device name ("cpu", "cuda", "cuda:0") and reject anything else."""
+    if device is None:
+        return get_default_device()
+    name = str(device)
+    if name.startswith("cuda:"):
+        name = CUDA
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
+    return name
+
+
+def xp_of(device):
+    """The array module (numpy or cupy) that holds arrays of ``device``."""
+    return numpy if device == CPU else _import_cupy()
+
+
+def device_of(array):
+    """The device an array lives on: NumPy arrays and scalars are on the CPU."""
+    return CPU if isinstance(array, (numpy.ndarray, numpy.generic)) or _cupy is None \
+        or not isinstance(array, _cupy.ndarray) else CUDA
+
+
+def available_devices():
+    """Devices usable on this machine: always "cpu", plus "cuda" with CuPy and a GPU."""
+    try:
+        _import_cupy()
+    except RuntimeError:
+        return [CPU]
+    return [CPU, CUDA]
+
+
+def get_default_device():
+    """The device new tensors go to: ``set_default_device``, else $TINYGRAD_BN_DEVICE, else "cpu"."""
+    if _default_device is not None:
+        return _default_device
+    env = os.environ.get("TINYGRAD_BN_DEVICE")
+    return check_device(env) if env else CPU
+
+
+def set_default_device(device):
+    """Send new tensors to ``device`` (``None`` returns to the environment/"cpu" default)."""
+    global _default_device
+    _default_device = None if device is None else check_device(device)
+    if _default_device == CUDA:
+        _import_cupy()
+
+
+def to_device(array, device):
+    """``array`` as an array of ``device`` (a copy when it has to cross the bus)."""
+    if device == CPU:
+        return array if isinstance(array, numpy.ndarray) else to_numpy(array)
+    return xp_of(CUDA).asarray(array)
+
+
+def to_numpy(array):
+    """A host NumPy array, from a NumPy or CuPy array (waits for the GPU)."""
+    if isinstance(array, numpy.ndarray):
+        return array
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return array.get()
+    return numpy.asarray(array)
+
+
+def scatter_add(target, indices, values):
+    """``target[indices] += values`` where repeated indices accumulate (in place)."""
+    if isinstance(target, numpy.ndarray):
+        numpy.add.at(target, indices, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(target, indices, values)
+
+
+# ----------------------------------------------------------------- randomness
+# One NumPy generator serves every device: random arrays are drawn on the host
+# and moved, so the same seed gives the same numbers on "cpu" and "cuda".
+_rng = numpy.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed every random draw of the library (initial weights, shuffles, ``randn``...)."""
+    global _rng
+    _rng = numpy.random.default_rng(int(seed))
+
+
+def rng():
+    """The library's random generator (a ``numpy.random.Generator``)."""
+    return _rng

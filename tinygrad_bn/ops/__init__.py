@@ -1,0 +1,15 @@
+"""Primitive differentiable operations, one family per file.
+
+Each op is a :class:`~tinygrad_bn.autograd.Function`: ``forward`` computes on
+arrays through the backend's array module, ``backward`` returns the
+vector-Jacobian product written with Tensor operations (so it can itself be
+differentiated when ``create_graph=True``).
+"""
+from .shape import (normalize_axis, plain_index, reduce_to, Reshape, Permute, BroadcastTo,
+                    GetItem, IndexAdd, Concatenate, Stack, concatenate, stack)
+from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
+from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU
+from .select import Maximum, Minimum, Where
+from .reduce import Sum, Mean, Var, Max, Min
+from .matmul import MatMul
+from .convert import ToDevice, Cast

@@ -1,0 +1,29 @@
+"""Moves between devices and dtypes; differentiable, so a graph may cross them."""
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+class ToDevice(Function):
+    """y = x copied to ``device``.   dL/dx = dL/dy copied back."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        return Tensor.wrap(backend.to_device(x.data, device), device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ToDevice.apply(grad, ctx.inputs[0].device), None
+
+
+class Cast(Function):
+    """y = x converted to ``dtype``.   dL/dx = dL/dy converted back to x's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.inputs[0]
+        return (Cast.apply(grad, x.dtype) if x.dtype.kind == "f" else None), None

@@ -1,0 +1,126 @@
+"""Unary elementwise functions and their derivatives.
+
+Where the derivative is easiest to write with the output (exp, sqrt, tanh,
+sigmoid), forward saves the output tensor; backward then uses it as a Tensor,
+so second derivatives flow through it as well.
+"""
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+class Exp(Function):
+    """y = e^x.   dL/dx = dL/dy * y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor.wrap(x.xp.exp(x.data), x.device)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = ln x.   dL/dx = dL/dy / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.xp.log(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.inputs[0]
+
+
+class Sqrt(Function):
+    """y = sqrt(x).   dL/dx = dL/dy / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor.wrap(x.xp.sqrt(x.data), x.device)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad / (y * 2)
+
+
+class Abs(Function):
+    """y = |x|.   dL/dx = dL/dy * sign(x)  (0 at x = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.xp.abs(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.inputs[0]
+        return grad * Tensor.wrap(x.xp.sign(x.data), x.device)
+
+
+class Tanh(Function):
+    """y = tanh x.   dL/dx = dL/dy * (1 - y^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = Tensor.wrap(x.xp.tanh(x.data), x.device)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x).   dL/dx = dL/dy * y (1 - y).
+
+    Computed from e = e^-|x| <= 1, so no exponential overflows:
+    y = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = x.xp
+        e = xp.exp(-xp.abs(x.data))
+        y = Tensor.wrap(xp.where(x.data >= 0, 1 / (1 + e), e / (1 + e)), x.device)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * (y * (1 - y))
+
+
+class ReLU(Function):
+    """y = max(x, 0).   dL/dx = dL/dy where x > 0, else 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.xp.maximum(x.data, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.inputs[0]
+        return grad * Tensor.wrap((x.data > 0).astype(x.dtype), x.device)
+
+
+class LeakyReLU(Function):
+    """y = x for x > 0, a x otherwise.   dL/dx = dL/dy * (1 or a)."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        return x.xp.where(x.data > 0, x.data, x.data * x.dtype.type(slope))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, slope = ctx.inputs
+        xp = x.xp
+        return grad * Tensor.wrap(xp.where(x.data > 0, 1, slope).astype(x.dtype), x.device), None

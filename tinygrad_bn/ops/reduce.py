@@ -1,0 +1,99 @@
+"""Reductions over axes: sum, mean, var, max, min.
+
+Each backward spreads the gradient back over the reduced axes: first it puts
+the reduced axes back as size-1 axes (``keepdims``), then it broadcasts.
+"""
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def _spread(grad, x, axes, keepdims):
+    """dL/dy of a reduction, reshaped with size-1 reduced axes, broadcast to x's shape."""
+    if not keepdims:
+        grad = grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+    return grad.broadcast_to(x.shape)
+
+
+def _count(x, axes):
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return n
+
+
+class Sum(Function):
+    """y = sum of x over ``axes``.   dL/dx = dL/dy broadcast back (each x counts once)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        return x.data.sum(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, axes, keepdims = ctx.inputs
+        return _spread(grad, x, axes, keepdims), None, None
+
+
+class Mean(Function):
+    """y = sum of x over ``axes`` / n.   dL/dx = dL/dy / n broadcast back."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        return x.data.mean(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, axes, keepdims = ctx.inputs
+        return _spread(grad / _count(x, axes), x, axes, keepdims), None, None
+
+
+class Var(Function):
+    """y = sum((x - mean)^2) / (n - correction) over ``axes``.
+    dL/dx = dL/dy * 2 (x - mean) / (n - correction)  (the mean's own gradient
+    term vanishes because the deviations sum to zero)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, correction):
+        n = _count(x, axes)
+        if n - correction <= 0:
+            raise ValueError(f"var over {n} elements with correction={correction}: "
+                             f"need more than {correction} elements")
+        return x.data.var(axis=axes, keepdims=keepdims, ddof=correction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, axes, keepdims, correction = ctx.inputs
+        centered = x - x.mean(axis=axes, keepdims=True)
+        scale = 2.0 / (_count(x, axes) - correction)
+        return _spread(grad, x, axes, keepdims) * centered * scale, None, None, None
+
+
+class _Extreme(Function):
+    """y = max (or min) of x over ``axes``.
+
+    dL/dx = dL/dy at the elements equal to the extreme, 0 elsewhere; when k
+    elements tie, each gets dL/dy / k (as torch.amax), so the total is kept.
+    """
+    pick = None   # "max" or "min"
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdims):
+        if x.data.size == 0:
+            raise ValueError(f"{cls.pick}() of an empty tensor of shape {x.shape}")
+        return getattr(x.data, cls.pick)(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, axes, keepdims = ctx.inputs
+        extreme = getattr(x.data, type(ctx).pick)(axis=axes, keepdims=True)
+        winners = (x.data == extreme).astype(grad.dtype)
+        share = winners / winners.sum(axis=axes, keepdims=True)
+        return _spread(grad, x, axes, keepdims) * Tensor.wrap(share, x.device), None, None
+
+
+class Max(_Extreme):
+    pick = "max"
+
+
+class Min(_Extreme):
+    pick = "min"

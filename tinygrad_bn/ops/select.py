@@ -1,0 +1,54 @@
+"""Ops that choose between elements: maximum, minimum, where."""
+from ..autograd import Function
+from ..tensor import Tensor
+from .shape import reduce_to
+
+
+class _Extremum(Function):
+    """z = max(x, y) or min(x, y) elementwise.
+
+    dL/dx = dL/dz where x wins, dL/dy where y wins; on a tie each gets half
+    (as PyTorch's ``maximum``), so the two halves still add up to dL/dz.
+    """
+    pick = None   # xp.maximum or xp.minimum, by name
+
+    @classmethod
+    def forward(cls, ctx, x, y):
+        return getattr(x.xp, cls.pick)(x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.inputs
+        xp = x.xp
+        wins = x.data > y.data if type(ctx).pick == "maximum" else x.data < y.data
+        share_x = (wins + 0.5 * (x.data == y.data)).astype(grad.dtype)
+        dx = reduce_to(grad * Tensor.wrap(share_x, x.device), x) if ctx.needs_input_grad[0] else None
+        dy = reduce_to(grad * Tensor.wrap(xp.asarray(1 - share_x, dtype=grad.dtype), x.device), y) \
+            if ctx.needs_input_grad[1] else None
+        return dx, dy
+
+
+class Maximum(_Extremum):
+    pick = "maximum"
+
+
+class Minimum(_Extremum):
+    pick = "minimum"
+
+
+class Where(Function):
+    """z = x where cond else y (cond: a boolean array, not differentiated).
+    dL/dx = dL/dz where cond, else 0;  dL/dy = dL/dz where not cond, else 0."""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        return x.xp.where(cond, x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond, x, y = ctx.inputs
+        zero = grad.xp.zeros((), dtype=grad.dtype)
+        zero = Tensor.wrap(zero, grad.device)
+        dx = reduce_to(Where.apply(cond, grad, zero), x) if ctx.needs_input_grad[1] else None
+        dy = reduce_to(Where.apply(cond, zero, grad), y) if ctx.needs_input_grad[2] else None
+        return None, dx, dy

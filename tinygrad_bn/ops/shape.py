@@ -1,0 +1,188 @@
+"""Ops that move elements around without changing them: reshape, permute,
+broadcast, indexing, concatenation.  Their backward passes move the gradient
+back, so each op's backward is (a sum of) another op of this file."""
+from ..autograd import Function
+from ..backend import scatter_add
+
+
+def normalize_axis(axis, ndim):
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        normalized.append(a % ndim if ndim else 0)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(normalized)) if ndim else ()
+
+
+def reduce_to(grad, like):
+    """``grad`` summed over the axes that broadcasting added or stretched, so it
+    has the shape of ``like``, and cast to its dtype: the backward of broadcasting."""
+    if grad.data.shape != like.data.shape:
+        lead = grad.ndim - like.ndim
+        stretched = tuple(lead + i for i, n in enumerate(like.shape) if n == 1 and grad.shape[lead + i] != 1)
+        grad = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(like.shape)
+    if grad.data.dtype != like.data.dtype:
+        grad = grad.to(dtype=like.dtype)
+    return grad
+
+
+def plain_index(index):
+    """An index with Tensors replaced by their arrays (hashable parts stay as they are)."""
+    from ..tensor import Tensor
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _is_basic(index):
+    """Basic indexing (ints, slices, None, ...) never selects an element twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
+
+
+class Reshape(Function):
+    """y = x viewed with another shape.  dL/dx = dL/dy reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        try:
+            return x.data.reshape(shape)
+        except ValueError:
+            raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
+                             f"into shape {shape}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+class Permute(Function):
+    """y = x with its axes reordered: y.shape[i] = x.shape[axes[i]].
+    dL/dx = dL/dy with the inverse permutation."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"{axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
+        ctx.axes = axes
+        return x.xp.transpose(x.data, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.axes)
+        for i, a in enumerate(ctx.axes):
+            inverse[a] = i
+        return Permute.apply(grad, tuple(inverse)), None
+
+
+class BroadcastTo(Function):
+    """y = x repeated along new or size-1 axes.  dL/dx = dL/dy summed over them."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        try:
+            return x.xp.broadcast_to(x.data, shape).copy()   # a writeable array of its own
+        except ValueError:
+            raise ValueError(f"cannot broadcast shape {x.shape} to {shape}") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        x = ctx.inputs[0]
+        return reduce_to(grad, x), None
+
+
+class GetItem(Function):
+    """y = x[index] (slices, ints, integer arrays, boolean masks).
+    dL/dx = zeros with dL/dy added at the selected places; an element selected
+    k times receives k contributions (IndexAdd)."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        return x.data[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, index = ctx.inputs
+        return IndexAdd.apply(grad, index, x.shape), None
+
+
+class IndexAdd(Function):
+    """y = zeros(shape) with y[index] += g (repeated indices accumulate).
+    It is linear in g and its backward is indexing: dL/dg = dL/dy[index]."""
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        out = g.xp.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            out[index] += g.data
+        else:
+            scatter_add(out, index, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index = ctx.inputs[1]
+        return GetItem.apply(grad, index), None, None
+
+
+class Concatenate(Function):
+    """y = the inputs joined along ``axis``.  dL/dx_i = the slice of dL/dy where x_i sits."""
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        return xs[0].xp.concatenate([x.data for x in xs], axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, xs = ctx.inputs[0], ctx.inputs[1:]
+        grads, start = [None], 0
+        for x in xs:
+            index = (slice(None),) * axis + (slice(start, start + x.shape[axis]),)
+            grads.append(grad[index])
+            start += x.shape[axis]
+        return tuple(grads)
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new ``axis``.  dL/dx_i = dL/dy[..., i, ...]."""
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        return xs[0].xp.stack([x.data for x in xs], axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, xs = ctx.inputs[0], ctx.inputs[1:]
+        return (None,) + tuple(grad[(slice(None),) * axis + (i,)] for i in range(len(xs)))
+
+
+def _check_joinable(name, tensors):
+    from ..tensor import Tensor
+    if not tensors:
+        raise ValueError(f"{name} needs at least one tensor")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} takes Tensors, got {type(t).__name__}")
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis (``torch.cat``)."""
+    tensors = list(tensors)
+    _check_joinable("concatenate", tensors)
+    return Concatenate.apply(axis % tensors[0].ndim, *tensors)
+
+
+def stack(tensors, axis=0):
+    """Join tensors of equal shape along a new axis (``torch.stack``)."""
+    tensors = list(tensors)
+    _check_joinable("stack", tensors)
+    return Stack.apply(axis % (tensors[0].ndim + 1), *tensors)

@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, settings
 
 import tinygrad_bn as tg
 
+# The device fixture is a plain string, so sharing it across the examples of
+# a @given test is safe: its function-scoped-fixture health check is suppressed.
+_SUPPRESSED = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("dev", max_examples=40, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=500, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+                          suppress_health_check=_SUPPRESSED)
+settings.register_profile("dev", max_examples=40, deadline=None, suppress_health_check=_SUPPRESSED)
+settings.register_profile("thorough", max_examples=500, deadline=None, suppress_health_check=_SUPPRESSED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _AVAILABLE = tg.available_devices()

@@ -14,6 +14,7 @@ from .tensor import Tensor, where, float32, float64, int32, int64, bool_
 from .ops import concatenate, stack
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand
+from . import viz
 
 cat = concatenate
 

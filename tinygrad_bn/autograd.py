@@ -91,6 +91,20 @@ def _check_finite(node, arrays, where):
                                f"(input shapes: {shapes})")
 
 
+def _backward_checked(node, grad_output):
+    """``node``'s backward under ``detect_anomaly``: the ops it runs are not
+    checked one by one, so a NaN/Inf is blamed on ``node`` (e.g. Sqrt at 0),
+    not on the Div inside its backward formula."""
+    _GradMode.anomaly = False
+    try:
+        grads = type(node).backward(node, grad_output)
+    finally:
+        _GradMode.anomaly = True
+    _check_finite(node, [g.data for g in (grads if type(grads) is tuple else (grads,)) if g is not None],
+                  "backward")
+    return grads
+
+
 class Function:
     """A differentiable operation; its instances are the nodes of the graph (``ctx``).
 
@@ -202,14 +216,15 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
             if grad_out is None:             # reached only through inputs that need no grad
                 continue
             inputs = node.inputs
-            grads = type(node).backward(node, grad_out)
+            if _GradMode.anomaly:
+                grads = _backward_checked(node, grad_out)
+            else:
+                grads = type(node).backward(node, grad_out)
             if type(grads) is not tuple:
                 grads = (grads,)
             if len(grads) != len(inputs):
                 raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} gradients, "
                                    f"expected {len(inputs)} (one per input of forward)")
-            if _GradMode.anomaly:
-                _check_finite(node, [g.data for g in grads if g is not None], "backward")
             for a, g in zip(inputs, grads):
                 if g is None or not isinstance(a, Tensor) or not a.requires_grad:
                     continue

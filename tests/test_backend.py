@@ -1,0 +1,140 @@
+"""The NumPy/CuPy switch: device names, the default device, moves, seeds, scatter-add."""
+import sys
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import backend
+
+
+@pytest.fixture(autouse=True)
+def _fresh_default_device(monkeypatch):
+    """Each test starts with no default device set and no $TINYGRAD_BN_DEVICE; both are restored after it."""
+    monkeypatch.setattr(backend, "_default_device", None)
+    monkeypatch.delenv("TINYGRAD_BN_DEVICE", raising=False)
+
+
+@pytest.fixture
+def without_cupy(monkeypatch):
+    """Make ``import cupy`` fail, as on a machine where CuPy is not installed."""
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    monkeypatch.setattr(backend, "_cupy", None)
+
+
+def test_cpu_is_always_available():
+    assert "cpu" in tg.available_devices()
+    assert set(tg.available_devices()) <= {"cpu", "cuda"}
+
+
+def test_set_default_device_routes_new_tensors(device):
+    tg.set_default_device(device)
+    for t in (tg.tensor([1.0, 2.0]), tg.zeros(2), tg.randn(3), tg.arange(4)):
+        assert t.device == device
+        assert isinstance(t.data, backend.xp_of(device).ndarray)
+    tg.set_default_device(None)
+    assert tg.get_default_device() == "cpu"
+
+
+def test_environment_variable_routes_new_tensors(device, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_BN_DEVICE", device)
+    assert tg.get_default_device() == device
+    t = tg.ones(2, 3)
+    assert t.device == device and isinstance(t.data, backend.xp_of(device).ndarray)
+
+
+def test_environment_variable_is_really_read(monkeypatch, without_cupy):
+    """Without CuPy, TINYGRAD_BN_DEVICE=cuda must make tensor creation fail; set_default_device wins over it."""
+    monkeypatch.setenv("TINYGRAD_BN_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="CuPy"):
+        tg.zeros(2)
+    tg.set_default_device("cpu")
+    assert tg.zeros(2).device == "cpu"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tg.zeros(2, device="tpu"),
+    lambda: tg.tensor([1.0], device="gpu"),
+    lambda: tg.set_default_device("mps"),
+    lambda: tg.tensor([1.0]).to("cuda0"),
+])
+def test_unknown_device_names_the_valid_ones(make):
+    with pytest.raises(ValueError, match=r"unknown device .*'cpu', 'cuda'"):
+        make()
+
+
+def test_unknown_device_in_the_environment_is_rejected(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_BN_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        tg.zeros(1)
+
+
+def test_cuda_without_cupy_says_what_to_install(without_cupy):
+    assert tg.available_devices() == ["cpu"]
+    for make in (lambda: tg.zeros(2, device="cuda"), lambda: tg.set_default_device("cuda"),
+                 lambda: tg.tensor([1.0]).cuda()):
+        with pytest.raises(RuntimeError) as info:
+            make()
+        assert "CuPy" in str(info.value)
+        assert "pip install 'tinygrad_bn[gpu]'" in str(info.value)
+
+
+def test_to_and_cpu_round_trip_keeps_values_and_dtype(device):
+    x = tg.randn(3, 4, dtype=tg.float64)
+    there = x.to(device)
+    assert there.device == device and there.dtype == np.float64
+    back = there.cpu()
+    assert back.device == "cpu"
+    np.testing.assert_array_equal(back.numpy(), x.numpy())
+
+
+def test_moving_between_devices_is_differentiable(device):
+    x = tg.randn(2, 3, dtype=tg.float64, requires_grad=True)
+    assert tg.gradcheck(lambda t: (t.to(device) * t.to(device)).cpu(), x)
+
+
+def test_manual_seed_makes_random_draws_reproducible(device):
+    tg.manual_seed(123)
+    first = (tg.randn(4, 5, device=device).numpy(), tg.rand(7, device=device).numpy())
+    tg.manual_seed(123)
+    again = (tg.randn(4, 5, device=device).numpy(), tg.rand(7, device=device).numpy())
+    tg.manual_seed(124)
+    other = tg.randn(4, 5, device=device).numpy()
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(first[1], again[1])
+    assert not np.array_equal(first[0], other)
+    assert ((0 <= first[1]) & (first[1] < 1)).all()
+
+
+def test_same_seed_gives_the_same_numbers_on_every_device(device):
+    tg.manual_seed(5)
+    on_cpu = tg.randn(6, device="cpu").numpy()
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(tg.randn(6, device=device).numpy(), on_cpu)
+
+
+def test_scatter_add_accumulates_repeated_indices(device):
+    xp = backend.xp_of(device)
+    target = xp.zeros(5, dtype=xp.float64)
+    indices = xp.asarray([0, 2, 2, 4, 2, 0])
+    values = xp.asarray([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    backend.scatter_add(target, indices, values)
+    expected = np.zeros(5)
+    for i, v in zip([0, 2, 2, 4, 2, 0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]):
+        expected[i] += v                               # the loop scatter-add stands in for
+    np.testing.assert_array_equal(backend.to_numpy(target), expected)
+
+
+def test_scatter_add_on_rows_of_a_matrix(device):
+    xp = backend.xp_of(device)
+    target = xp.ones((3, 2))
+    backend.scatter_add(target, xp.asarray([1, 1, 1]), xp.asarray([[1.0, 2.0]] * 3))
+    np.testing.assert_array_equal(backend.to_numpy(target), [[1, 1], [4, 7], [1, 1]])
+
+
+def test_host_copies_are_numpy_arrays(device):
+    t = tg.arange(6, device=device).reshape(2, 3)
+    host = t.numpy()
+    assert type(host) is np.ndarray
+    np.testing.assert_array_equal(host, np.arange(6).reshape(2, 3))
+    assert backend.device_of(t.data) == device

@@ -1,0 +1,137 @@
+"""BatchNorm1d, and Algorithm 2 of Ioffe & Szegedy (population statistics for inference).
+
+In training, each channel is normalised with the mini-batch's own mean and
+biased variance (the fused op of tinygrad_bn/ops/batch_norm.py); every
+training batch also folds its statistics into the running buffers,
+
+    running_mean = (1 - momentum) * running_mean + momentum * mu_B
+    running_var  = (1 - momentum) * running_var  + momentum * m/(m-1) * sigma_B^2
+
+PyTorch's convention: ``momentum`` is the weight of the *new* batch, so the
+default 0.1 is a decay of 0.9.  ``momentum=None`` gives every batch the
+weight 1/num_batches_tracked: a plain cumulative average.  In eval mode the
+running statistics replace the batch's, and the layer is the fixed affine map
+y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta.
+"""
+import numpy
+
+from .. import functional as F
+from ..autograd import no_grad
+from ..tensor import Tensor
+from .. import creation
+from .module import Module, Parameter
+
+
+class BatchNorm1d(Module):
+    """Batch Normalization over the channels (axis 1) of (N, C) or (N, C, L) input,
+    with PyTorch's arguments, defaults, buffers and update rule.
+
+    ``affine``: learn a per-channel scale ``weight`` (ones) and shift ``bias`` (zeros).
+    ``track_running_stats``: keep ``running_mean`` (zeros), ``running_var`` (ones)
+    and ``num_batches_tracked`` (int64); without them the layer always uses
+    batch statistics, also in eval mode, and the three buffers are None.
+    """
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dtype = numpy.float32 if dtype is None else dtype
+        if affine:
+            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
+            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
+            self.register_buffer("num_batches_tracked", creation.zeros((), dtype=numpy.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (in place)."""
+        if self.track_running_stats:
+            self.running_mean.data.fill(0)
+            self.running_var.data.fill(1)
+            self.num_batches_tracked.data.fill(0)
+
+    def reset_parameters(self):
+        """Reset the running statistics and set weight = 1, bias = 0 (in place)."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data.fill(1)
+            self.bias.data.fill(0)
+
+    def forward(self, x):
+        if x.ndim not in (2, 3):
+            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {x.ndim}D input of shape "
+                             f"{tuple(x.shape)})")
+        use_batch_statistics = self.training or not self.track_running_stats
+        updating = self.training and self.track_running_stats
+        factor = 0.0
+        if updating:
+            batches = int(self.num_batches_tracked.data) + 1
+            factor = 1.0 / batches if self.momentum is None else self.momentum
+        y = F.batch_norm(x, self.running_mean if updating or not use_batch_statistics else None,
+                         self.running_var if updating or not use_batch_statistics else None,
+                         self.weight, self.bias, use_batch_statistics, factor, self.eps)
+        if updating:
+            self.num_batches_tracked.data[...] = batches
+        return y
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+def recompute_population_stats(model, batches):
+    """Algorithm 2 of Ioffe & Szegedy: set every BatchNorm1d's running statistics to
+    population statistics over ``batches`` (input Tensors, or tuples whose first
+    item is the input, as a data loader yields them); returns the model.
+
+    For each layer, with mu_B and sigma_B^2 the mean and biased variance of its
+    input on batch B (the model running with batch statistics, as in training):
+
+        E[x]   = average over B of mu_B
+        Var[x] = m/(m-1) * average over B of sigma_B^2
+
+    This is the cumulative average (``momentum=None``) of the unbiased batch
+    variances, so each layer is reset and run with momentum None over the
+    batches, under ``no_grad``.  Everything else (modes, momenta,
+    ``num_batches_tracked``, parameters) is left as it was; if a batch raises
+    (or there is none), the running statistics are restored too.
+    """
+    layers = [m for m in model.modules() if isinstance(m, BatchNorm1d) and m.track_running_stats]
+    saved = [(m.training, m.momentum, m.running_mean.data.copy(), m.running_var.data.copy(),
+              m.num_batches_tracked.data.copy()) for m in layers]
+    finished = False
+    try:
+        for m in layers:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        seen = 0
+        with no_grad():
+            for batch in batches:
+                model(batch if isinstance(batch, Tensor) else batch[0])
+                seen += 1
+        if seen == 0:
+            raise ValueError("recompute_population_stats: batches is empty, there is nothing to average")
+        finished = True
+    finally:
+        for m, (training, momentum, mean, var, tracked) in zip(layers, saved):
+            m.train(training)
+            m.momentum = momentum
+            m.num_batches_tracked.data[...] = tracked
+            if not finished:
+                m.running_mean.data[...] = mean
+                m.running_var.data[...] = var
+    return model

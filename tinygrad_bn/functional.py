@@ -1,5 +1,73 @@
-"""Composite functions on Tensors, PyTorch-shaped: ``import tinygrad_bn.functional as F``."""
+"""Functions of tensors that layers are built from, PyTorch's ``torch.nn.functional``.
+
+``import tinygrad_bn.functional as F``.  Each function either calls one fused
+op (linear, batch_norm in training, softmax, log_softmax, cross_entropy) or composes primitive ones.
+"""
 from .ops.batch_norm import BatchNorm, channel_shape
+from .ops.cross_entropy import REDUCTIONS, CrossEntropy
+from .ops.linear import Linear
+from .ops.softmax import LogSoftmax, Softmax
+from .tensor import Tensor
+
+
+def linear(x, weight, bias=None):
+    """y = x W^T + b for x of shape (..., in_features) and W of shape (out_features, in_features)."""
+    return Linear.apply(x, weight, bias)
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), elementwise."""
+    return x.sigmoid()
+
+
+def relu(x):
+    """max(x, 0), elementwise."""
+    return x.relu()
+
+
+def tanh(x):
+    return x.tanh()
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """x for x > 0, negative_slope * x otherwise."""
+    return x.leaky_relu(negative_slope)
+
+
+def softmax(x, dim=-1):
+    """e^x / sum(e^x) along ``dim``, stable for large inputs."""
+    return Softmax.apply(x, dim % x.ndim)
+
+
+def log_softmax(x, dim=-1):
+    """x - log sum(e^x) along ``dim``, stable for large inputs."""
+    return LogSoftmax.apply(x, dim % x.ndim)
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """-log softmax(logits)[target] per row, for logits (N, C) and int64 class indices (N,);
+    ``reduction`` "mean" (over N), "sum" or "none"."""
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=logits.device)
+    return CrossEntropy.apply(logits, target, reduction)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2 elementwise, reduced by "mean", "sum" or "none".
+
+    Unlike PyTorch, which broadcasts with a warning, different shapes are an error.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"mse_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=input.device, dtype=input.dtype)
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    difference = input - target
+    squared = difference * difference
+    if reduction == "mean":
+        return squared.mean()
+    return squared.sum() if reduction == "sum" else squared
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

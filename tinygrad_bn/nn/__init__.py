@@ -1,2 +1,6 @@
 """Layers, containers and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
 from .module import Module, Parameter, Sequential
+from . import init
+from .linear import Linear
+from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax
+from .batchnorm import BatchNorm1d, recompute_population_stats

@@ -1,0 +1,45 @@
+"""The fully connected layer as one op: y = x W^T + b."""
+from ..autograd import Function
+
+
+class Linear(Function):
+    """y = x W^T + b, with x of shape (..., in), W of shape (out, in), b of shape (out,).
+
+    One matrix product forward.  Backward, with g = dL/dy and the leading axes
+    of x flattened into rows (X of shape (M, in), G of shape (M, out)):
+
+        dL/dx = g W           (..., out) @ (out, in)
+        dL/dW = G^T X         (out, M) @ (M, in)
+        dL/db = sum of G over the rows
+
+    Each product is computed only for an input that requires a gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        if weight.ndim != 2:
+            raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
+                             f"weight of shape {weight.shape} expects {weight.shape[1]}")
+        y = x.data @ weight.data.T
+        if bias is not None:
+            if bias.shape != (weight.shape[0],):
+                raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape "
+                                 f"{weight.shape}: expected ({weight.shape[0]},)")
+            y += bias.data
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, bias = ctx.inputs
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        dx = grad @ weight if needs_x else None
+        dw = db = None
+        if needs_w or needs_b:
+            rows = grad.reshape(-1, weight.shape[0])
+            if needs_w:
+                dw = rows.T @ x.reshape(-1, weight.shape[1])
+            if needs_b:
+                db = rows.sum(axis=0)
+        return dx, dw, db

@@ -1,0 +1,20 @@
+"""Data: MNIST and the offline digits, shuffled mini-batches, input normalisation.
+
+    from tinygrad_bn import data
+    train, test = data.Digits(train=True), data.Digits(train=False)   # offline, 8x8
+    train = data.MNIST(train=True, download=True)                      # 28x28, verified download
+    for images, labels in data.DataLoader(train, batch_size=60, seed=0):
+        ...
+    white = data.ZCAWhiten().fit(train.images)
+    test_white = data.ArrayDataset(white.transform(test.images), test.labels)
+
+See docs/data.md.  scikit-learn (for Digits) is imported only when Digits is used.
+"""
+from .dataset import ArrayDataset
+from .digits import Digits
+from .download import DownloadError
+from .idx import IDXFormatError, read_idx, write_idx
+from .loader import DataLoader
+from .mnist import MNIST, download_mnist, find_mnist, mnist_available
+from .paths import data_root
+from .transforms import Center, PCAWhiten, Standardize, Transform, ZCAWhiten

@@ -15,6 +15,7 @@ from .ops import concatenate, stack
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand
 from . import viz
+from . import data
 
 cat = concatenate
 

@@ -96,9 +96,9 @@ def _fetch(url, directory, name, progress):
                     progress.update(done)
             except (http.client.IncompleteRead, OSError) as exc:
                 raise _MirrorFailed(f"connection broke after {done:,} of {total or '?'} bytes ({exc!r})") from exc
-        progress.finish(done)
         if total is not None and done != total:
-            raise _MirrorFailed(f"received {done:,} bytes, the server announced {total:,}")
+            raise _MirrorFailed(f"connection closed after {done:,} of {total:,} bytes")
+        progress.finish(done)
         return Path(temporary), digest.hexdigest()
     except BaseException:
         os.remove(temporary)

@@ -146,6 +146,8 @@ class Function:
         out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             out = Tensor.wrap(out, device)
+        if out.data.ndim == 0:      # NumPy returns 0-d results as scalars: keep an array, as CuPy does
+            out.data = out.xp.asarray(out.data)
         if _GradMode.anomaly:
             _check_finite(ctx, (out.data,), "forward")
         if record and _GradMode.enabled:
@@ -169,27 +171,30 @@ def topological_order(root):
     million operations is fine); a node is emitted after everything it
     consumes, and the reversed emission order is a topological order.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {root}
+    stack = [(root, _inner_inputs(root))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, inputs = stack[-1]
+        if inputs:                           # descend into the next unvisited input
+            child = inputs.pop()
+            if child not in visited:
+                visited.add(child)
+                stack.append((child, _inner_inputs(child)))
+        else:                                # every input emitted: emit the node
+            stack.pop()
             order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        if node.inputs is None:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time: the saved tensors of "
-                f"{type(node).__name__} were freed by the first backward. Pass retain_graph=True "
-                f"to the first backward() if you need to call it twice")
-        stack.append((node, True))
-        for a in node.inputs:
-            if isinstance(a, Tensor) and a.grad_fn is not None and a.grad_fn not in visited:
-                stack.append((a.grad_fn, False))
     order.reverse()
     return order
+
+
+def _inner_inputs(node):
+    """The nodes that made ``node``'s inputs (leaves have none)."""
+    if node.inputs is None:
+        raise RuntimeError(
+            f"trying to backward through the graph a second time: the saved tensors of "
+            f"{type(node).__name__} were freed by the first backward. Pass retain_graph=True "
+            f"to the first backward() if you need to call it twice")
+    return [a.grad_fn for a in node.inputs if isinstance(a, Tensor) and a.grad_fn is not None]
 
 
 def backward(root, grad, retain_graph=False, create_graph=False, capture=None):

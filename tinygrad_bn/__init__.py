@@ -15,6 +15,8 @@ from .ops import concatenate, stack
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand
 from . import viz
+from . import nn, optim, functional
+from .serialization import save, load
 from . import data
 
 cat = concatenate

@@ -1,0 +1,157 @@
+"""SGD against the update rule written out in NumPy (plain, momentum, dampening,
+Nesterov, weight decay, over several steps), parameter groups, errors, and the
+learning-rate schedules against their closed forms."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinygrad_bn as tg
+from tinygrad_bn import nn, optim
+from tinygrad_bn.optim.lr_scheduler import ExponentialLR, LambdaLR, StepLR
+
+
+def reference_sgd(p, grads, lr, momentum, dampening, weight_decay, nesterov):
+    """PyTorch's documented rule, one gradient per step, in NumPy."""
+    buf = None
+    for g in grads:
+        d = g + weight_decay * p
+        if momentum:
+            buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
+            d = d + momentum * buf if nesterov else buf
+        p = p - lr * d
+    return p
+
+
+hyper = st.fixed_dictionaries({
+    "lr": st.floats(0.0, 1.0), "momentum": st.sampled_from([0.0, 0.5, 0.9]),
+    "dampening": st.sampled_from([0.0, 0.3]), "weight_decay": st.sampled_from([0.0, 1e-2, 0.5]),
+    "nesterov": st.booleans()}).filter(lambda h: not h["nesterov"] or (h["momentum"] > 0 and h["dampening"] == 0))
+
+
+@given(h=hyper, steps=st.integers(1, 4), seed=st.integers(0, 1000))
+def test_sgd_matches_the_update_rule(device, h, steps, seed):
+    rng = np.random.default_rng(seed)
+    start = rng.standard_normal((3, 2))
+    grads = [rng.standard_normal((3, 2)) for _ in range(steps)]
+    p = nn.Parameter(tg.tensor(start, device=device))
+    opt = optim.SGD([p], **h)
+    for g in grads:
+        p.grad = tg.tensor(g, device=device)
+        opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), reference_sgd(start, grads, **h), rtol=1e-12, atol=1e-14)
+
+
+def test_nesterov_with_weight_decay_by_hand():
+    p = nn.Parameter(tg.tensor([1.0], dtype=tg.float64))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)
+    p.grad = tg.tensor([0.5], dtype=tg.float64)
+    opt.step()      # d = 0.5 + 0.1 = 0.6; buf = 0.6; d = 0.6 + 0.54 = 1.14; p = 1 - 0.114
+    assert p.data[0] == pytest.approx(0.886, abs=1e-15)
+    p.grad = tg.tensor([-1.0], dtype=tg.float64)
+    opt.step()      # d = -1 + 0.0886 = -0.9114; buf = 0.54 - 0.9114 = -0.3714; d = -0.9114 - 0.33426
+    assert p.data[0] == pytest.approx(0.886 + 0.1 * 1.24566, abs=1e-14)
+
+
+def test_parameters_without_gradient_are_skipped():
+    a, b = nn.Parameter(tg.ones(2)), nn.Parameter(tg.ones(2))
+    opt = optim.SGD([a, b], lr=0.5, momentum=0.9)
+    a.grad = tg.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(b.detach().numpy(), [1, 1])
+    np.testing.assert_array_equal(a.detach().numpy(), [0.5, 0.5])
+    assert b not in opt.state and "momentum_buffer" in opt.state[a]
+
+
+def test_parameter_groups_have_their_own_lr():
+    a, b = nn.Parameter(tg.ones(1)), nn.Parameter(tg.ones(1))
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    a.grad, b.grad = tg.ones(1), tg.ones(1)
+    opt.step()
+    assert a.data[0] == pytest.approx(0.9) and b.data[0] == pytest.approx(0.5)
+
+
+def test_zero_grad_sets_none():
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model(tg.ones(1, 3)).sum().backward()
+    opt.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_training_a_linear_model_reduces_the_loss():
+    x = tg.randn(32, 3)
+    y = x @ tg.tensor([[1.0], [-2.0], [0.5]])
+    model = nn.Linear(3, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(150):
+        opt.zero_grad()
+        loss = tg.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 1e-3 * losses[0]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lr=-0.1), "invalid learning rate: -0.1"),
+    (dict(lr=0.1, momentum=-0.5), "invalid momentum: -0.5"),
+    (dict(lr=0.1, weight_decay=-1), "invalid weight_decay: -1"),
+    (dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum > 0"),
+    (dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "zero dampening"),
+])
+def test_bad_hyper_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        optim.SGD([nn.Parameter(tg.zeros(1))], **kwargs)
+
+
+def test_bad_parameter_lists():
+    p = nn.Parameter(tg.zeros(1))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([p * 2], lr=0.1)
+    with pytest.raises(ValueError, match=r"unknown hyper-parameter\(s\) \['betas'\]"):
+        optim.SGD([{"params": [p], "betas": 0.9}], lr=0.1)
+
+
+# ------------------------------------------------------------------- schedules
+def _lrs(make_scheduler, epochs, lrs=(0.1,)):
+    opt = optim.SGD([{"params": [nn.Parameter(tg.zeros(1))], "lr": lr} for lr in lrs], lr=lrs[0])
+    scheduler = make_scheduler(opt)
+    seen = []
+    for _ in range(epochs):
+        seen.append(scheduler.get_last_lr())
+        assert seen[-1] == [g["lr"] for g in opt.param_groups]
+        opt.step()
+        scheduler.step()
+    return np.array(seen)
+
+
+def test_step_lr():
+    seen = _lrs(lambda o: StepLR(o, step_size=3, gamma=0.5), 10, lrs=(0.1, 1.0))
+    expected = [[0.1 * 0.5 ** (e // 3), 1.0 * 0.5 ** (e // 3)] for e in range(10)]
+    np.testing.assert_allclose(seen, expected, rtol=1e-12)
+
+
+def test_exponential_lr():
+    seen = _lrs(lambda o: ExponentialLR(o, gamma=0.9), 10)
+    np.testing.assert_allclose(seen[:, 0], [0.1 * 0.9 ** e for e in range(10)], rtol=1e-12)
+
+
+def test_lambda_lr_one_function_per_group():
+    seen = _lrs(lambda o: LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.95 ** e]), 6, lrs=(0.1, 0.2))
+    np.testing.assert_allclose(seen, [[0.1 / (e + 1), 0.2 * 0.95 ** e] for e in range(6)], rtol=1e-12)
+
+
+def test_scheduler_errors():
+    opt = optim.SGD([nn.Parameter(tg.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="step_size must be a positive integer"):
+        StepLR(opt, step_size=0)
+    with pytest.raises(ValueError, match="expected 1 lr_lambdas"):
+        LambdaLR(opt, [math.cos, math.sin])

@@ -1,0 +1,4 @@
+"""Optimizers and learning-rate schedules: ``from tinygrad_bn import optim``."""
+from .optimizer import Optimizer
+from .sgd import SGD
+from . import lr_scheduler

@@ -87,7 +87,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     channels = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
+        if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: expected an input with {t.data.size} channels (the size of "
                              f"{name}), got input of shape {tuple(x.shape)} with {channels} channels")
     if training:

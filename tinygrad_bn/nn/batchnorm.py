@@ -71,20 +71,20 @@ class BatchNorm1d(Module):
             self.bias.data.fill(0)
 
     def forward(self, x):
-        if x.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {x.ndim}D input of shape "
-                             f"{tuple(x.shape)})")
-        use_batch_statistics = self.training or not self.track_running_stats
-        updating = self.training and self.track_running_stats
-        factor = 0.0
-        if updating:
-            batches = int(self.num_batches_tracked.data) + 1
-            factor = 1.0 / batches if self.momentum is None else self.momentum
-        y = F.batch_norm(x, self.running_mean if updating or not use_batch_statistics else None,
-                         self.running_var if updating or not use_batch_statistics else None,
-                         self.weight, self.bias, use_batch_statistics, factor, self.eps)
-        if updating:
-            self.num_batches_tracked.data[...] = batches
+        # the registries are read directly: a step of a small network is short
+        # enough that Module.__getattr__ (one per name) would show in its time
+        params, buffers = self._parameters, self._buffers
+        weight, bias = params["weight"], params["bias"]
+        if not self.training and self.track_running_stats:          # eval: the running statistics
+            return F.batch_norm(x, buffers["running_mean"], buffers["running_var"], weight, bias,
+                                False, 0.0, self.eps)
+        if not self.track_running_stats:                            # batch statistics, nothing kept
+            return F.batch_norm(x, None, None, weight, bias, True, 0.0, self.eps)
+        tracked = buffers["num_batches_tracked"]
+        batches = int(tracked.data) + 1
+        factor = 1.0 / batches if self.momentum is None else self.momentum
+        y = F.batch_norm(x, buffers["running_mean"], buffers["running_var"], weight, bias, True, factor, self.eps)
+        tracked.data[...] = batches          # counted once the batch went through
         return y
 
     def extra_repr(self):

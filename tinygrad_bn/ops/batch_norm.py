@@ -19,7 +19,8 @@ rule through x_hat, var and mu, summed into one closed form):
 Because gamma is constant within a channel, sum_j dxhat_j = gamma * dbeta and
 sum_j dxhat_j x_hat_j = gamma * dgamma, so
 
-    dx_i   = gamma/(m sigma) * (m dy_i - dbeta - x_hat_i * dgamma).
+    dx_i   = gamma/(m sigma) * (m dy_i - dbeta - x_hat_i * dgamma)
+           = gamma/sigma * (dy_i - dbeta/m - x_hat_i * dgamma/m)     (as computed).
 
 The derivation is in docs/batchnorm.md; the composed reference it is tested
 against is tinygrad_bn/nn/batchnorm_reference.py.
@@ -42,21 +43,22 @@ def normalize(x, axes, eps):
     """(x_hat, 1/sigma, mu, var) per channel (biased var; statistics keep size-1 axes).
     x may be an array or a Tensor: the same arithmetic serves the fast forward
     and the recorded recomputation of the double backward."""
-    mean = x.mean(axis=axes, keepdims=True)
+    m = x.size // x.shape[1]
+    mean = x.sum(axis=axes, keepdims=True) * (1 / m)
     centered = x - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)
+    var = (centered * centered).sum(axis=axes, keepdims=True) * (1 / m)
     inv_sigma = (var + eps) ** -0.5
     return centered * inv_sigma, inv_sigma, mean, var
 
 
 def normalize_backward(dy, x_hat, inv_sigma, gamma, axes, m):
-    """(dx, dgamma, dbeta) of the closed form above, per-channel sums kept as size-1 axes;
+    """(dx, dgamma, dbeta) of the closed form above (dgamma, dbeta of shape (C,));
     arrays or Tensors alike.  ``gamma`` is None without affine (gamma = 1)."""
     dbeta = dy.sum(axis=axes, keepdims=True)
     dgamma = (dy * x_hat).sum(axis=axes, keepdims=True)
     scale = inv_sigma if gamma is None else gamma * inv_sigma
-    dx = (scale / m) * (m * dy - dbeta - x_hat * dgamma)
-    return dx, dgamma, dbeta
+    dx = (dy - x_hat * (dgamma * (1 / m)) - dbeta * (1 / m)) * scale
+    return dx, dgamma.reshape(-1), dbeta.reshape(-1)
 
 
 class BatchNorm(Function):
@@ -71,13 +73,13 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        axes = reduction_axes(x)
-        shape = channel_shape(x)
-        m = x.data.size // x.shape[1]
-        x_hat, inv_sigma, mean, var = normalize(x.data, axes, eps)
-        y = x_hat if weight is None else x_hat * weight.data.reshape(shape)
+        data = x.data
+        axes, shape = reduction_axes(data), channel_shape(data)
+        m = data.size // data.shape[1]
+        x_hat, inv_sigma, mean, var = normalize(data, axes, eps)
+        y = x_hat * weight.data.reshape(shape) if weight is not None else x_hat.copy()
         if bias is not None:
-            y = y + bias.data.reshape(shape)
+            y += bias.data.reshape(shape)
         if running_mean is not None:
             running_mean.data *= 1 - momentum
             running_mean.data += momentum * mean.reshape(-1)
@@ -85,12 +87,12 @@ class BatchNorm(Function):
             running_var.data *= 1 - momentum
             running_var.data += (momentum * m / (m - 1)) * var.reshape(-1)
         ctx.axes, ctx.shape, ctx.m, ctx.eps = axes, shape, m, eps
-        ctx.save_for_backward(Tensor.wrap(x_hat, x.device), Tensor.wrap(inv_sigma, x.device))
+        ctx.save_for_backward(x_hat, inv_sigma)      # arrays: only the fast path below reads them
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias = ctx.inputs[:3]
+        x, weight = ctx.inputs[:2]
         if is_grad_enabled():
             # create_graph: recompute x_hat from x with recorded ops, so the
             # gradient below is itself differentiable with respect to x, gamma and dy
@@ -101,10 +103,7 @@ class BatchNorm(Function):
             # the usual path: array arithmetic on the saved x_hat and 1/sigma
             x_hat, inv_sigma = ctx.saved_tensors
             gamma = None if weight is None else weight.data.reshape(ctx.shape)
-            arrays = normalize_backward(grad.data, x_hat.data, inv_sigma.data, gamma, ctx.axes, ctx.m)
+            arrays = normalize_backward(grad.data, x_hat, inv_sigma, gamma, ctx.axes, ctx.m)
             dx, dgamma, dbeta = (Tensor.wrap(a, x.device) for a in arrays)
-        needs = ctx.needs_input_grad
-        return (dx if needs[0] else None,
-                dgamma.reshape(-1) if needs[1] else None,
-                dbeta.reshape(-1) if needs[2] else None,
-                None, None, None, None)
+        # (the engine drops the gradients of inputs that need none)
+        return dx, dgamma, dbeta, None, None, None, None

@@ -19,9 +19,6 @@ Every ``--eval-every`` steps the demo records, for both networks,
 It writes ``fig1.png`` (three panels laid out like the paper's) and
 ``fig1.json`` (config, versions, data set, every curve) into ``--out``.
 """
-import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,14 +31,14 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
 
 NETWORKS = ("plain", "bn")
 PERCENTILES = (15, 50, 85)
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = demo_parser(__doc__.split("\n\n")[0], "runs/ioffe_fig1")
     p.add_argument("--dataset", choices=["auto", "mnist", "mnist-t10k", "digits"], default="auto",
                    help="auto: MNIST when its four files are found locally, else digits; "
                         "mnist-t10k: the official 10,000-image MNIST test set split 8,000/2,000")
@@ -59,11 +56,6 @@ def parse_args(argv=None):
                    help="BN inference statistics: running averages, or Algorithm 2 over training batches")
     p.add_argument("--population-batches", type=int, default=100,
                    help="training batches averaged by --population-stats recompute")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--out", default="runs/ioffe_fig1")
-    p.add_argument("--quick", action="store_true", help="a short run (600 steps, eval every 100)")
-    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.eval_every = min(args.steps, 600), min(args.eval_every, 100)
@@ -156,26 +148,6 @@ def sigmoid_input_percentiles(net, probe, unit):
 
 
 # ---------------------------------------------------------------------- the run
-class Progress:
-    """One status line on stderr, rewritten in place."""
-
-    def __init__(self, total, enabled):
-        self.total, self.enabled, self.start = total, enabled, time.perf_counter()
-
-    def update(self, step, text):
-        if not self.enabled:
-            return
-        done = step / self.total
-        bar = "#" * int(30 * done)
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / done - elapsed if done > 0 else float("nan")
-        print(f"\r[{bar:<30}] {step}/{self.total}  {text}  eta {eta:4.0f}s ", end="", file=sys.stderr, flush=True)
-
-    def close(self):
-        if self.enabled:
-            print(file=sys.stderr)
-
-
 def run(args):
     tg.manual_seed(args.seed)
     train, test, dataset = load_dataset(args.dataset, args.data_root, args.seed)
@@ -233,8 +205,6 @@ def run(args):
 
     results = {
         "config": {**vars(args), "sigmoid_unit": unit, "classes": classes},
-        "versions": {"python": platform.python_version(), "numpy": np.__version__,
-                     "tinygrad_bn": tg.__version__, "platform": platform.platform()},
         "dataset": dataset,
         "steps": steps,
         "percentiles": list(PERCENTILES),
@@ -248,10 +218,7 @@ def run(args):
 # ---------------------------------------------------------------------- output
 def plot(results, path):
     """Three panels as in the paper: (a) test accuracy, (b) without BN, (c) with BN."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     steps = np.asarray(results["steps"])
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     for name, label, style in (("plain", "Without BN", "--"), ("bn", "With BN", "-")):
@@ -281,7 +248,8 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = run(args)
-    (out / "fig1.json").write_text(json.dumps(results, indent=1))
+    config = results.pop("config")
+    results = write_json(out / "fig1.json", config, results)
     plot(results, out / "fig1.png")
     print(f"test accuracy after {args.steps} steps: without BN {results['plain']['final_test_accuracy']:.4f}, "
           f"with BN {results['bn']['final_test_accuracy']:.4f}  ({results['seconds']} s)")

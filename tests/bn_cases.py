@@ -1,0 +1,81 @@
+"""Hypothesis cases for the BatchNorm tests, and a plain NumPy BatchNorm to check against.
+
+A case is an input of shape (N, C) or (N, C, L) with N in 2..64 and C in
+1..16, per-channel offsets and scales, and (with ``affine``) gamma and beta.
+Every channel is guaranteed a spread: a channel whose values come out with
+standard deviation below 0.2 gets a fixed ramp added, and since the standard
+deviation of centred vectors is a norm, the sum then has standard deviation
+at least std(ramp) - 0.2 >= 0.67 (before the channel's scale).  That keeps
+1/sigma, and so every derivative, of moderate size.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+import tinygrad_bn as tg
+
+MIN_STD = 0.2
+
+
+@dataclass
+class Case:
+    x: np.ndarray
+    weight: np.ndarray = None      # None: affine off
+    bias: np.ndarray = None
+
+    def tensors(self, dtype=np.float64, device="cpu", requires_grad=True):
+        """(x, weight, bias) as tensors; weight and bias None without affine."""
+        def make(a):
+            return None if a is None else tg.tensor(a, dtype=dtype, device=device, requires_grad=requires_grad)
+        return make(self.x), make(self.weight), make(self.bias)
+
+    @property
+    def channels(self):
+        return self.x.shape[1]
+
+
+@st.composite
+def cases(draw, max_elements=64 * 16 * 4, affine=None):
+    """A Case with at most ``max_elements`` input elements; ``affine`` None draws it."""
+    length = draw(st.none() | st.integers(1, 4))
+    per_sample = 1 if length is None else length
+    channels = draw(st.integers(1, min(16, max_elements // (2 * per_sample))))
+    batch = draw(st.integers(2, min(64, max_elements // (channels * per_sample))))
+    shape = (batch, channels) if length is None else (batch, channels, length)
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    values = rng.standard_normal(shape)
+    axes = reduction_axes(values)
+    ramp = np.linspace(-1.5, 1.5, batch).reshape((batch, 1) + (1,) * (len(shape) - 2))
+    too_flat = values.std(axis=axes, keepdims=True) < MIN_STD
+    values = np.where(too_flat, values + ramp, values)
+    scale = np.exp(rng.uniform(np.log(0.5), np.log(3.0), channels)).reshape(channel_shape(values))
+    offset = rng.uniform(-5, 5, channels).reshape(channel_shape(values))
+    x = values * scale + offset
+    if affine is None:
+        affine = draw(st.booleans())
+    if not affine:
+        return Case(x)
+    gamma = rng.uniform(0.25, 2.0, channels) * rng.choice([-1.0, 1.0], channels)
+    return Case(x, gamma, rng.uniform(-2, 2, channels))
+
+
+def reduction_axes(x):
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def channel_shape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def numpy_normalize(x, eps=1e-5):
+    """x_hat and the biased variance per channel, the textbook way (independent of the library)."""
+    axes = reduction_axes(x)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps), var
+
+
+def numpy_affine(x_hat, weight, bias):
+    y = x_hat if weight is None else x_hat * weight.reshape(channel_shape(x_hat))
+    return y if bias is None else y + bias.reshape(channel_shape(x_hat))

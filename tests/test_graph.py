@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinygrad_bn as tg
-from tinygrad_bn import Tensor
 from tinygrad_bn.autograd import Function
 from tinygrad_bn.testing import strategies as tst
 from opcheck import leaves
@@ -187,7 +186,8 @@ OPS = {
     "arithmetic": lambda a, b: (a + b) * (a - b) / (b * b + 1) - a ** 2 + 2.0 ** a,
     "unary": lambda a, b: a.exp() + b.abs().sqrt() + a.tanh() + b.sigmoid() + a.relu() + b.leaky_relu()
     + (a * a + 1).log(),
-    "reduce": lambda a, b: a.sum(axis=0) + b.mean(axis=1, keepdims=True) + a.var(axis=0) + b.max() + a.min(1, keepdims=True),
+    "reduce": lambda a, b: a.sum(axis=0) + b.mean(axis=1, keepdims=True) + a.var(axis=0) + b.max()
+    + a.min(1, keepdims=True),
     "shape": lambda a, b: a.reshape(-1)[np.array([0, 0, 2])].sum() + b.T.flatten()[1:] + a.permute(1, 0)[0, 0],
     "join": lambda a, b: tg.cat([a, b.broadcast_to((3, 4))], axis=0)[2:5] + tg.stack([a, a], axis=-1).sum(-1),
     "select": lambda a, b: tg.maximum(a, b) + tg.minimum(a, b) + tg.where(a > b, a, b),

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
 
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, backend

@@ -23,6 +23,9 @@ with gradient recording switched off, so they cost no more than array code;
 with ``create_graph=True`` they are recorded like any forward computation,
 which is what makes second derivatives possible.
 """
+import heapq
+import itertools
+
 from . import backend
 
 
@@ -105,6 +108,9 @@ def _backward_checked(node, grad_output):
     return grads
 
 
+_creation_order = itertools.count()   # numbers the recorded nodes: 0, 1, 2, ...
+
+
 class Function:
     """A differentiable operation; its instances are the nodes of the graph (``ctx``).
 
@@ -151,6 +157,7 @@ class Function:
         if _GradMode.anomaly:
             _check_finite(ctx, (out.data,), "forward")
         if record and _GradMode.enabled:
+            ctx.sequence_nr = next(_creation_order)
             out.grad_fn = ctx
             out.requires_grad = True
         return out
@@ -164,41 +171,23 @@ class Function:
         raise NotImplementedError
 
 
-def topological_order(root):
-    """The nodes reachable from ``root``, each before the nodes it depends on.
-
-    Depth-first search with an explicit stack (no recursion, so a chain of a
-    million operations is fine); a node is emitted after everything it
-    consumes, and the reversed emission order is a topological order.
-    """
-    order, visited = [], {root}
-    stack = [(root, _inner_inputs(root))]
-    while stack:
-        node, inputs = stack[-1]
-        if inputs:                           # descend into the next unvisited input
-            child = inputs.pop()
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, _inner_inputs(child)))
-        else:                                # every input emitted: emit the node
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
-
-
-def _inner_inputs(node):
-    """The nodes that made ``node``'s inputs (leaves have none)."""
-    if node.inputs is None:
-        raise RuntimeError(
-            f"trying to backward through the graph a second time: the saved tensors of "
-            f"{type(node).__name__} were freed by the first backward. Pass retain_graph=True "
-            f"to the first backward() if you need to call it twice")
-    return [a.grad_fn for a in node.inputs if isinstance(a, Tensor) and a.grad_fn is not None]
+def freed_graph_error(node):
+    """The error for a node whose saved tensors an earlier backward freed."""
+    return RuntimeError(
+        f"trying to backward through the graph a second time: the saved tensors of "
+        f"{type(node).__name__} were freed by the first backward. Pass retain_graph=True "
+        f"to the first backward() if you need to call it twice")
 
 
 def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
     """Accumulate d root / d leaf, weighted by ``grad``, into every leaf's ``.grad``.
+
+    Nodes run newest first.  A node is always created after the nodes that
+    made its inputs, so when the newest waiting node runs, every node that
+    uses its output has run and its gradient is complete: creation order,
+    reversed, is a topological order (PyTorch orders its engine the same way,
+    by ``sequence_nr``).  A heap keeps the waiting nodes; a node waits from the
+    moment the first gradient for it arrives.
 
     With ``capture`` (a dict ``{id(tensor): None}``) the gradients of those
     tensors are summed into the dict instead, and no ``.grad`` is touched
@@ -213,14 +202,17 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
             elif id(root) in capture:
                 capture[id(root)] = grad
             return
-        pending = {root.grad_fn: grad}       # node -> gradient of its output so far
+        node = root.grad_fn
+        pending = {node: grad}               # node -> gradient of its output, summed so far
+        ready = [(-node.sequence_nr, node)]  # heap: the most recently created node first
         if capture is not None and id(root) in capture:
             capture[id(root)] = grad
-        for node in topological_order(root.grad_fn):
-            grad_out = pending.pop(node, None)
-            if grad_out is None:             # reached only through inputs that need no grad
-                continue
+        while ready:
+            node = heapq.heappop(ready)[1]
+            grad_out = pending.pop(node)
             inputs = node.inputs
+            if inputs is None:
+                raise freed_graph_error(node)
             if _GradMode.anomaly:
                 grads = _backward_checked(node, grad_out)
             else:
@@ -238,11 +230,15 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
                                        f"{g.shape} for an input of shape {a.shape}")
                 if capture is not None and id(a) in capture:
                     capture[id(a)] = _add(capture[id(a)], g, create_graph)
-                if a.grad_fn is None:        # a leaf: its .grad accumulates
+                maker = a.grad_fn
+                if maker is None:            # a leaf: its .grad accumulates
                     if capture is None:
                         a._grad = _add(a._grad, g, create_graph)
-                else:                        # an inner tensor: wait until all its uses reported
-                    pending[a.grad_fn] = _add(pending.get(a.grad_fn), g, create_graph)
+                elif maker in pending:       # another use of a reported already: sum
+                    pending[maker] = _add(pending[maker], g, create_graph)
+                else:                        # first gradient for this node: schedule it
+                    pending[maker] = g
+                    heapq.heappush(ready, (-maker.sequence_nr, maker))
             if not retain_graph:
                 node.inputs = None
                 node.saved_tensors = None

@@ -147,7 +147,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for outputs with one element; "
                                    f"this one has shape {self.shape}: pass gradient=")
-            ones = self.xp.empty_like(self.data)
+            ones = self.data.copy()               # one element: the cheapest new array
             ones.fill(1)
             gradient = Tensor.wrap(ones, self.device)
         else:

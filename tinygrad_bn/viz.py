@@ -10,8 +10,23 @@ two arrows leaving it.
 No Graphviz is needed to produce the text; to see it, paste it into any DOT
 viewer or run ``dot -Tpng graph.dot -o graph.png`` where Graphviz is installed.
 """
-from .autograd import topological_order
+from .autograd import freed_graph_error
 from .tensor import Tensor
+
+
+def recorded_ops(root):
+    """Every node reachable from ``root``, oldest first (so each op comes after
+    the ops that made its inputs: creation order is a topological order)."""
+    seen, stack = {root}, [root]
+    while stack:
+        node = stack.pop()
+        if node.inputs is None:
+            raise freed_graph_error(node)
+        for a in node.inputs:
+            if isinstance(a, Tensor) and a.grad_fn is not None and a.grad_fn not in seen:
+                seen.add(a.grad_fn)
+                stack.append(a.grad_fn)
+    return sorted(seen, key=lambda node: node.sequence_nr)
 
 
 def _shape(shape):
@@ -21,8 +36,8 @@ def _shape(shape):
 def to_dot(tensor):
     """The graph that computed ``tensor`` as DOT text (deterministic ids).
 
-    Ops are numbered ``op0, op1, ...`` so that every op comes after the ops
-    that made its inputs (reverse topological order, reversed); leaves are
+    Ops are numbered ``op0, op1, ...`` in the order they were recorded, so
+    every op comes after the ops that made its inputs; leaves are
     numbered ``leaf0, leaf1, ...`` in the order they are first consumed.
     Raises RuntimeError when backward has already freed the graph.
     """
@@ -34,7 +49,7 @@ def to_dot(tensor):
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    ops = topological_order(tensor.grad_fn)[::-1]        # inputs before the ops that use them
+    ops = recorded_ops(tensor.grad_fn)
     op_ids = {node: f"op{i}" for i, node in enumerate(ops)}
     out_shape = {tensor.grad_fn: tensor.shape}
     leaf_ids, leaf_lines, edges = {}, [], []

@@ -181,8 +181,9 @@ def sgd_path(dataset, quadratic, lr, epochs, seed, device):
     w = tg.tensor(quadratic.start, requires_grad=True, device=device)
     optimizer = optim.SGD([w], lr=lr)
     path = [quadratic.start]
+    loader = data.DataLoader(dataset, 1, shuffle=True, seed=seed, device=device)
     for _ in range(epochs):
-        for x, label in data.DataLoader(dataset, 1, shuffle=True, seed=seed, device=device):
+        for x, label in loader:
             loss = F.mse_loss(x @ w, label.double() * 2 - 1)
             optimizer.zero_grad()
             loss.backward()
@@ -190,7 +191,6 @@ def sgd_path(dataset, quadratic, lr, epochs, seed, device):
             path.append(w.detach().numpy().copy())
             if not np.isfinite(path[-1]).all():
                 return np.array(path)
-        seed += 1
     return np.array(path)
 
 
@@ -229,7 +229,7 @@ def linear_neuron(args, progress):
             "lr_max_theory": 2.0 / lam_max,
             "lr_max_ratio": lr_max * lam_max / 2.0,
             "gd_path": zigzag_path.tolist(),
-            "sgd_path": sgd.tolist(),
+            "sgd_path_first_epoch": sgd[:args.examples + 1].tolist(),
         }
         progress.update(done + 1, name)
     return results
@@ -313,9 +313,9 @@ def contour_loss(ax, record, points, linewidth):
 
 def draw_contours(ax, name, record):
     """The loss over (w1, w2) with the GD and SGD paths; a zoom on GD's first steps when the valley is narrow."""
-    gd, sgd = np.array(record["gd_path"]), np.array(record["sgd_path"])
+    gd, sgd = np.array(record["gd_path"]), np.array(record["sgd_path_first_epoch"])
     contour_loss(ax, record, np.vstack([gd, sgd, [record["optimum"]]]), 0.7)
-    ax.plot(sgd[:, 0], sgd[:, 1], "-", color="tab:orange", lw=0.6, alpha=0.8, label="SGD (batch 1)")
+    ax.plot(sgd[:, 0], sgd[:, 1], "-", color="tab:orange", lw=0.6, alpha=0.8, label="SGD (batch 1), first epoch")
     ax.plot(gd[:, 0], gd[:, 1], ".-", color="tab:blue", lw=0.9, ms=2.5, label="GD (full batch)")
     ax.plot(*record["optimum"], "k*", ms=9)
     ax.set(xlabel="$w_1$", ylabel="$w_2$")

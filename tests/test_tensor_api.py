@@ -136,6 +136,39 @@ def test_python_scalars_do_not_change_the_dtype(device, dtype, scalar):
     assert x.grad.dtype == dtype
 
 
+# PyTorch's type promotion: an integer meeting a float takes the float's dtype
+# (float32, the default dtype, for a Python float); true division of integers is float32.
+INTEGER_MEETS_FLOAT = [
+    (lambda i, f32, f64: i * 2.5, tg.float32, [0.0, 2.5, 5.0]),
+    (lambda i, f32, f64: 2.5 - i, tg.float32, [2.5, 1.5, 0.5]),
+    (lambda i, f32, f64: i / 2, tg.float32, [0.0, 0.5, 1.0]),
+    (lambda i, f32, f64: i / (i + 1), tg.float32, [0.0, 0.5, 2 / 3]),
+    (lambda i, f32, f64: i * f32, tg.float32, [0.0, 2.0, 6.0]),
+    (lambda i, f32, f64: f64 / (i + 1), tg.float64, [1.0, 1.0, 1.0]),
+    (lambda i, f32, f64: i + 2, tg.int64, [2, 3, 4]),
+    (lambda i, f32, f64: 2 ** i, tg.int64, [1, 2, 4]),
+]
+
+
+@pytest.mark.parametrize("expression, dtype, values", INTEGER_MEETS_FLOAT)
+def test_integers_meeting_floats_promote_like_pytorch(device, expression, dtype, values):
+    i = tg.arange(3, device=device)
+    f32 = tg.tensor([1.0, 2.0, 3.0], device=device)
+    f64 = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, device=device)
+    out = expression(i, f32, f64)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), values, rtol=1e-6)
+
+
+def test_zero_dimensional_results_and_gradients_are_arrays(device):
+    x = tg.tensor(2.0, requires_grad=True, device=device)
+    for _ in range(2):
+        (x * x).backward()
+    for t in (x * 3, x.sum(), tg.tensor([1.0, 2.0], device=device)[0], x.grad):
+        assert t.data.ndim == 0 and hasattr(t.data, "shape") and not np.isscalar(t.data)
+    assert x.grad.item() == 8.0
+
+
 def test_to_changes_dtype_differentiably(device):
     x = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
     y = x.double()

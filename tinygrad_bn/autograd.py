@@ -152,8 +152,6 @@ class Function:
         out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             out = Tensor.wrap(out, device)
-        if out.data.ndim == 0:      # NumPy returns 0-d results as scalars: keep an array, as CuPy does
-            out.data = out.xp.asarray(out.data)
         if _GradMode.anomaly:
             _check_finite(ctx, (out.data,), "forward")
         if record and _GradMode.enabled:

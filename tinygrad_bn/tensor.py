@@ -60,13 +60,21 @@ class Tensor:
 
     @classmethod
     def wrap(cls, array, device=None):
-        """A Tensor around ``array`` itself: no copy, no dtype change, no graph."""
+        """A Tensor around ``array`` itself: no copy, no dtype change, no graph.
+
+        (NumPy gives 0-d results as scalars, ``np.float32(3.0)``; they become
+        0-d arrays here, so ``.data`` is always an array, as CuPy's always is.)
+        """
+        if device is None:
+            device = backend.device_of(array)
+        if not array.ndim and device == backend.CPU:
+            array = numpy.asarray(array)
         t = object.__new__(Tensor)
         t.data = array
         t._grad = None
         t.requires_grad = False
         t.grad_fn = None
-        t.device = backend.device_of(array) if device is None else device
+        t.device = device
         return t
 
     # ------------------------------------------------------------ attributes
@@ -235,48 +243,67 @@ class Tensor:
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            if self.data.dtype.kind == "f" or isinstance(other, numbers.Integral):
-                dtype = self.data.dtype if self.data.dtype.kind == "f" else numpy.int64
+            if self.data.dtype.kind == "f":
+                dtype = self.data.dtype
             else:
-                dtype = float32
+                dtype = numpy.int64 if isinstance(other, numbers.Integral) else float32
             return Tensor.wrap(self.xp.asarray(other, dtype=dtype), self.device)
         return Tensor(other, device=self.device)
 
+    def _binary(self, op, other, reflected=False):
+        """``op(self, other)`` (``op(other, self)`` when reflected) with ``other`` made a Tensor.
+
+        Integers meet floats as in PyTorch: the integer side is converted to the
+        float side's dtype (float32 for a Python float), and true division of
+        integers gives float32, PyTorch's default dtype.
+        """
+        a, b = self, (other if isinstance(other, Tensor) else self._operand(other))
+        dtype_a, dtype_b = a.data.dtype, b.data.dtype
+        if dtype_a != dtype_b or (op is ops.Div and dtype_a.kind != "f"):
+            kind_a, kind_b = dtype_a.kind, dtype_b.kind
+            if kind_a != "f" and kind_b == "f":
+                a = a.to(dtype=b.dtype)
+            elif kind_b != "f" and kind_a == "f":
+                b = b.to(dtype=a.dtype)
+            elif op is ops.Div and kind_a != "f":
+                a, b = a.to(dtype=float32), b.to(dtype=float32)
+        return op.apply(b, a) if reflected else op.apply(a, b)
+
     def __add__(self, other):
-        return ops.Add.apply(self, self._operand(other))
+        return self._binary(ops.Add, other)
 
     def __radd__(self, other):
-        return ops.Add.apply(self._operand(other), self)
+        return self._binary(ops.Add, other, reflected=True)
 
     def __sub__(self, other):
-        return ops.Sub.apply(self, self._operand(other))
+        return self._binary(ops.Sub, other)
 
     def __rsub__(self, other):
-        return ops.Sub.apply(self._operand(other), self)
+        return self._binary(ops.Sub, other, reflected=True)
 
     def __mul__(self, other):
-        return ops.Mul.apply(self, self._operand(other))
+        return self._binary(ops.Mul, other)
 
     def __rmul__(self, other):
-        return ops.Mul.apply(self._operand(other), self)
+        return self._binary(ops.Mul, other, reflected=True)
 
     def __truediv__(self, other):
-        return ops.Div.apply(self, self._operand(other))
+        return self._binary(ops.Div, other)
 
     def __rtruediv__(self, other):
-        return ops.Div.apply(self._operand(other), self)
+        return self._binary(ops.Div, other, reflected=True)
 
     def __pow__(self, other):
-        return ops.Pow.apply(self, self._operand(other))
+        return self._binary(ops.Pow, other)
 
     def __rpow__(self, other):
-        return ops.Pow.apply(self._operand(other), self)
+        return self._binary(ops.Pow, other, reflected=True)
 
     def __matmul__(self, other):
-        return ops.MatMul.apply(self, self._operand(other))
+        return self._binary(ops.MatMul, other)
 
     def __rmatmul__(self, other):
-        return ops.MatMul.apply(self._operand(other), self)
+        return self._binary(ops.MatMul, other, reflected=True)
 
     def __neg__(self):
         return ops.Neg.apply(self)

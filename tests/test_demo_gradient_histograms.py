@@ -1,0 +1,87 @@
+"""The gradient-histogram demo: its statistics, its networks, and heavy-tailed gradients without BN."""
+import json
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+import tinygrad_bn.functional as F
+from demos import gradient_histograms as demo
+
+
+def run_quick(out, *extra):
+    demo.main(["--quick", "--no-progress", "--out", str(out), *extra])
+    return json.loads((out / "gradient_histograms.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gradients")
+    return out, run_quick(out)
+
+
+def test_kurtosis_of_known_distributions():
+    rng = np.random.default_rng(0)
+    assert demo.kurtosis(rng.standard_normal(400_000)) == pytest.approx(3.0, abs=0.05)
+    assert demo.kurtosis(rng.laplace(size=400_000)) == pytest.approx(6.0, abs=0.2)
+    assert demo.kurtosis(rng.uniform(-1, 1, 400_000)) == pytest.approx(1.8, abs=0.02)
+
+
+def test_gradient_statistics_by_hand():
+    stats = demo.gradient_statistics(np.array([0.0, 0.0, 0.0, 2.0, -2.0, np.inf]))
+    assert stats["nonfinite"] == 1 and stats["zero_fraction"] == pytest.approx(0.6)
+    assert stats["median_abs"] == 0 and stats["p99_over_median_abs"] is None
+    assert stats["mean_abs"] == pytest.approx(0.8) and stats["max_abs"] == 2.0
+    # x in {0,0,0,2,-2}: mean 0, E[x^2] = 8/5, E[x^4] = 32/5, kurtosis = (32/5) / (8/5)^2 = 2.5
+    assert stats["kurtosis"] == pytest.approx(2.5)
+    assert sum(stats["histogram"]["counts"]) == 5
+
+
+def test_bn_weight_gradient_is_orthogonal_to_each_weight_row():
+    """BN makes the loss invariant to the scale of each row of the weight before it, so <dL/dw_i, w_i> = 0."""
+    tg.manual_seed(0)
+    nets = {name: demo.build_network("feedforward", 8, 16, 3, 6, name == "bn", "cpu") for name in ("plain", "bn")}
+    demo.initialise_twins(nets["plain"], nets["bn"])
+    x, y = tg.randn(32, 8), tg.tensor(np.random.default_rng(0).integers(0, 3, 32))
+    F.cross_entropy(nets["bn"](x), y).backward()
+    dense = demo.dense_layers(nets["bn"])[2]
+    w, g = dense.weight.detach().numpy().astype(np.float64), dense.weight.grad.numpy().astype(np.float64)
+    cosines = np.sum(w * g, axis=1) / (np.linalg.norm(w, axis=1) * np.linalg.norm(g, axis=1))
+    assert np.all(np.abs(cosines) < 1e-3)
+    for a, b in zip(demo.dense_layers(nets["plain"]), demo.dense_layers(nets["bn"])):   # twins start equal
+        assert np.array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
+
+
+def test_quick_run_writes_figure_and_documented_json(quick):
+    out, results = quick
+    assert (out / "gradient_histograms.png").stat().st_size > 20_000
+    assert (results["config"]["depth"], results["config"]["width"], results["config"]["batch"]) == (30, 64, 64)
+    for architecture in ("feedforward", "residual"):
+        record = results[architecture]
+        assert record["weight_layers"] == 30 and record["middle_layer"] == 15
+        for name in ("plain", "bn"):
+            stats = record[name]["middle_layer_gradient"]
+            assert stats["size"] == 64 * 64 and stats["nonfinite"] == 0
+            assert len(record[name]["gradient_norm_per_layer"]) == 30
+            for key in ("std", "kurtosis", "p99_over_mean_abs", "zero_fraction"):
+                assert stats[key] is not None
+
+
+def test_gradients_without_bn_are_heavy_tailed(quick):
+    _, results = quick
+    for architecture in ("feedforward", "residual"):
+        plain = results[architecture]["plain"]["middle_layer_gradient"]
+        bn = results[architecture]["bn"]["middle_layer_gradient"]
+        assert plain["kurtosis"] > 10 and bn["kurtosis"] < 6, architecture
+        assert plain["p99_over_mean_abs"] > 2 * bn["p99_over_mean_abs"], architecture
+
+
+def test_the_residual_network_without_bn_has_far_larger_gradients(quick):
+    record = quick[1]["residual"]
+    assert record["plain"]["middle_layer_gradient"]["std"] > 100 * record["bn"]["middle_layer_gradient"]["std"]
+
+
+def test_same_seed_gives_identical_numbers(quick):
+    again = json.loads(json.dumps(demo.run(demo.parse_args(["--quick", "--no-progress"]))))
+    for architecture in ("feedforward", "residual"):
+        assert again[architecture] == quick[1][architecture]

@@ -1,7 +1,6 @@
 """tg.save / tg.load: bit-exact round trips, atomic writes, clear errors for bad files,
 and loading into a model (a mismatched checkpoint changes nothing)."""
 import os
-import zipfile
 
 import numpy as np
 import pytest

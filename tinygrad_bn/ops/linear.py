@@ -37,9 +37,9 @@ class Linear(Function):
         dx = grad @ weight if needs_x else None
         dw = db = None
         if needs_w or needs_b:
-            rows = grad.reshape(-1, weight.shape[0])
+            rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
             if needs_w:
-                dw = rows.T @ x.reshape(-1, weight.shape[1])
+                dw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, weight.shape[1]))
             if needs_b:
                 db = rows.sum(axis=0)
         return dx, dw, db

@@ -89,7 +89,8 @@ class ResidualBlock(nn.Module):
 def hidden_layer(fan_in, fan_out, batch_norm, device):
     """Linear -> ReLU, or Linear (no bias: BN's beta replaces it) -> BN -> ReLU."""
     if batch_norm:
-        return [nn.Linear(fan_in, fan_out, bias=False, device=device), nn.BatchNorm1d(fan_out, device=device), nn.ReLU()]
+        return [nn.Linear(fan_in, fan_out, bias=False, device=device), nn.BatchNorm1d(fan_out, device=device),
+                nn.ReLU()]
     return [nn.Linear(fan_in, fan_out, device=device), nn.ReLU()]
 
 
@@ -246,7 +247,8 @@ def plot(results, path):
         edges = np.linspace(-STANDARDISED_RANGE, STANDARDISED_RANGE, BINS + 1)
         centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
         gaussian = size * width * np.exp(-centres ** 2 / 2) / np.sqrt(2 * np.pi)
-        row[2].plot(centres, np.where(gaussian >= 0.5, gaussian, np.nan), "k--", linewidth=1, label="Gaussian (kurtosis 3)")
+        row[2].plot(centres, np.where(gaussian >= 0.5, gaussian, np.nan), "k--", linewidth=1,
+                    label="Gaussian (kurtosis 3)")
         row[2].set(title=f"{architecture}: both, in units of their own std", yscale="log",
                    xlabel="(g - mean) / std", ylabel="count (log)")
         row[2].legend(fontsize=8)

@@ -1,4 +1,4 @@
-"""The constant-collapse demo: its statistic, and the collapse of ReLU-He next to three controls that do not collapse."""
+"""The constant-collapse demo: its statistic, and ReLU-He collapsing next to three controls that do not."""
 import json
 import math
 

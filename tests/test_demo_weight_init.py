@@ -1,4 +1,4 @@
-"""The weight-initialisation demo: saturation of one sigmoid layer, and the per-layer statistics of deep tanh/ReLU nets."""
+"""The weight-initialisation demo: sigmoid saturation, and per-layer statistics of deep tanh/ReLU nets."""
 import json
 import math
 

@@ -111,6 +111,11 @@ def scatter_add(target, indices, values):
         cupyx.scatter_add(target, indices, values)
 
 
+def overflow_ignored():
+    """A context in which NumPy does not warn about overflow to inf (CuPy never warns)."""
+    return numpy.errstate(over="ignore")
+
+
 # ----------------------------------------------------------------- randomness
 # One NumPy generator serves every device: random arrays are drawn on the host
 # and moved, so the same seed gives the same numbers on "cpu" and "cuda".

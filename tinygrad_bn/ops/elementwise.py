@@ -4,7 +4,8 @@ Where the derivative is easiest to write with the output (exp, sqrt, tanh,
 sigmoid), forward saves the output tensor; backward then uses it as a Tensor,
 so second derivatives flow through it as well.
 """
-from ..autograd import Function
+from .. import backend
+from ..autograd import Function, formula
 from ..tensor import Tensor
 
 
@@ -75,28 +76,28 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return grad * (1 - y * y)
+        return formula(lambda g, y: g * (1 - y * y), grad, y)
 
 
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x).   dL/dx = dL/dy * y (1 - y).
 
-    Computed from e = e^-|x| <= 1, so no exponential overflows:
-    y = 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0.
+    For x below about -88 (float32) or -709 (float64) e^-x overflows to inf
+    and y = 1 / inf = 0, the correctly rounded result; the overflow warning
+    that comes with it is silenced.
     """
 
     @staticmethod
     def forward(ctx, x):
-        xp = x.xp
-        e = xp.exp(-xp.abs(x.data))
-        y = Tensor.wrap(xp.where(x.data >= 0, 1 / (1 + e), e / (1 + e)), x.device)
+        with backend.overflow_ignored():
+            y = Tensor.wrap(1 / (1 + x.xp.exp(-x.data)), x.device)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return grad * (y * (1 - y))
+        return formula(lambda g, y: g * (y * (1 - y)), grad, y)
 
 
 class ReLU(Function):

@@ -1,5 +1,5 @@
 """The fully connected layer as one op: y = x W^T + b."""
-from ..autograd import Function
+from ..autograd import Function, formula
 
 
 class Linear(Function):
@@ -34,12 +34,12 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight, bias = ctx.inputs
         needs_x, needs_w, needs_b = ctx.needs_input_grad
-        dx = grad @ weight if needs_x else None
-        dw = db = None
-        if needs_w or needs_b:
+
+        def gradients(grad, x, weight):
+            dx = grad @ weight if needs_x else None
             rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
-            if needs_w:
-                dw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, weight.shape[1]))
-            if needs_b:
-                db = rows.sum(axis=0)
-        return dx, dw, db
+            dw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, weight.shape[1])) if needs_w else None
+            db = rows.sum(axis=0) if needs_b else None
+            return dx, dw, db
+
+        return formula(gradients, grad, x, weight)

@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pytest
 
-import tinygrad_bn as tg
 import tinygrad_bn.functional as F
 from tinygrad_bn import data, optim
 from demos import landscape_smoothness as demo

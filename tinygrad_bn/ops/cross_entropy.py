@@ -1,5 +1,5 @@
 """Cross entropy of logits against integer class labels, fused and numerically stable."""
-from ..autograd import Function
+from ..autograd import Function, formula
 from ..tensor import Tensor
 from .softmax import LogSoftmax
 
@@ -34,11 +34,14 @@ class CrossEntropy(Function):
         logp, = ctx.saved_tensors
         onehot = logits.xp.zeros(logits.shape, dtype=logits.dtype)
         onehot[ctx.rows, target.data] = 1
-        if reduction == "none":
-            grad = grad.reshape(-1, 1)
-        elif reduction == "mean":
-            grad = grad / logits.shape[0]
-        return (logp.exp() - Tensor.wrap(onehot, logits.device)) * grad, None, None
+        scale = 1 / logits.shape[0] if reduction == "mean" else 1
+
+        def dlogits(probabilities, onehot, g):
+            g = g.reshape(-1, 1) if reduction == "none" else g * scale
+            return (probabilities - onehot) * g
+
+        probabilities = logp.exp()
+        return formula(dlogits, probabilities, Tensor.wrap(onehot, logits.device), grad), None, None
 
 
 def _check(logits, target, reduction):

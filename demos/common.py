@@ -42,6 +42,24 @@ def write_json(path, config, results):
     return record
 
 
+def save_run(out, name, config, results, plot):
+    """Write ``<out>/<name>.json`` (config, versions, results) and the figure
+    ``<out>/<name>.png`` drawn by ``plot(record, path)``; return the record."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    record = write_json(out / f"{name}.json", config, results)
+    plot(record, out / f"{name}.png")
+    print(f"wrote {out / name}.png and {out / name}.json")
+    return record
+
+
+def save_figure(fig, path, dpi=120, rect=None):
+    """Lay the figure out, write it as a PNG and free it."""
+    fig.tight_layout(**({} if rect is None else {"rect": rect}))
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+
+
 def pyplot():
     """matplotlib.pyplot on the file-only Agg backend (no screen needed)."""
     import matplotlib

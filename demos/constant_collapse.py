@@ -52,7 +52,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import nn                    # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 
 NETWORKS = ("relu", "linear", "shifted_relu", "bn")
 LABELS = {"relu": "ReLU, He init", "linear": "linear (no nonlinearity)",
@@ -188,25 +188,19 @@ def plot(results, config, path):
     axes[1].legend([floor], ["1 / batch (noise floor of a sample mean)"], fontsize=8, loc="lower right")
     fig.suptitle(f"Collapse to a constant function at initialisation: {config['depth']} layers of width "
                  f"{config['width']}, {config['batch']} Gaussian inputs", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results = run(args)
-    record = write_json(out / "constant_collapse.json", vars(args), results)
-    plot(record, record["config"], out / "constant_collapse.png")
+    record = save_run(args.out, "constant_collapse", vars(args), run(args),
+                      lambda record, path: plot(record, record["config"], path))
     for kind in NETWORKS:
         r = record[kind]
         print(f"{LABELS[kind]:>26}: share at layer 1 {r['share'][0]:.4f}, "
               f"layer {min(BY_LAYER, args.depth)} {r['share'][min(BY_LAYER, args.depth) - 1]:.4f}, "
               f"last {r['final_share']:.4f}, max {r['max_share']:.4f}")
     print(f"claims: {record['claims']}  ({record['seconds']} s)")
-    print(f"wrote {out / 'constant_collapse.png'} and {out / 'constant_collapse.json'}")
     return record
 
 

@@ -46,7 +46,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn             # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 
 ARCHITECTURES = ("feedforward", "residual")
 NETWORKS = ("plain", "bn")
@@ -264,18 +264,12 @@ def plot(results, path):
     fig.suptitle(f"Gradients at initialisation, {config['depth']} layers of width {config['width']}, "
                  f"batch of {config['batch']} digits, He init (Bjorck et al. 2018, Figure 3 asked of "
                  "fully connected networks)", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110, rect=(0, 0, 1, 0.96))
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results = run(args)
-    record = write_json(out / "gradient_histograms.json", vars(args), results)
-    plot(record, out / "gradient_histograms.png")
+    record = save_run(args.out, "gradient_histograms", vars(args), run(args), plot)
     for architecture in ARCHITECTURES:
         for name in NETWORKS:
             s = record[architecture][name]["middle_layer_gradient"]
@@ -283,7 +277,7 @@ def main(argv=None):
                   f"std {s.get('std', float('nan')):.3g}, kurtosis {s.get('kurtosis') or float('nan'):.3g}, "
                   f"p99/mean|g| {s.get('p99_over_mean_abs') or float('nan'):.3g}, "
                   f"zeros {100 * s.get('zero_fraction', float('nan')):.1f}%")
-    print(f"wrote {out / 'gradient_histograms.png'} and {out / 'gradient_histograms.json'}  ({record['seconds']} s)")
+    print(f"({record['seconds']} s)")
     return record
 
 

@@ -48,7 +48,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 
 PREPROCESSINGS = {"raw": None, "centred": data.Center, "standardised": data.Standardize,
                   "pca_whitened": data.PCAWhiten, "zca_whitened": data.ZCAWhiten}
@@ -381,9 +381,7 @@ def plot(results, path):
     ax.legend(fontsize=8)
     fig.suptitle("Efficient BackProp 4.2/4.3/5.2: a linear neuron y = w.x (no bias) under five preprocessings, "
                  "and the order of the examples", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def print_table(results):
@@ -401,13 +399,9 @@ def print_table(results):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results = write_json(out / "input_normalization.json", vars(args), run(args))
-    plot(results, out / "input_normalization.png")
+    results = save_run(args.out, "input_normalization", vars(args), run(args), plot)
     print_table(results)
-    print(f"wrote {out / 'input_normalization.png'} and {out / 'input_normalization.json'} "
-          f"({results['seconds']} s)")
+    print(f"({results['seconds']} s)")
     return results
 
 

@@ -16,8 +16,8 @@ Every ``--eval-every`` steps the demo records, for both networks,
     averages, or Algorithm 2 with ``--population-stats recompute``), and
 (b, c) the 15th, 50th and 85th percentiles of the input to one fixed sigmoid
     of the last hidden layer over a fixed held-out batch.
-It writes ``fig1.png`` (three panels laid out like the paper's) and
-``fig1.json`` (config, versions, data set, every curve) into ``--out``.
+It writes ``ioffe_fig1.png`` (three panels laid out like the paper's) and
+``ioffe_fig1.json`` (config, versions, data set, every curve) into ``--out``.
 """
 import sys
 import time
@@ -31,7 +31,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 
 NETWORKS = ("plain", "bn")
 PERCENTILES = (15, 50, 85)
@@ -238,22 +238,15 @@ def plot(results, path):
     axes[1].legend(loc="best", fontsize=8)
     fig.suptitle(f"Ioffe & Szegedy (2015) Figure 1, rerun on {results['dataset']['name']} "
                  f"(lr {results['config']['lr']}, init std {results['config']['init_std']})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = run(args)
-    config = results.pop("config")
-    results = write_json(out / "fig1.json", config, results)
-    plot(results, out / "fig1.png")
+    results = save_run(args.out, "ioffe_fig1", results.pop("config"), results, plot)
     print(f"test accuracy after {args.steps} steps: without BN {results['plain']['final_test_accuracy']:.4f}, "
           f"with BN {results['bn']['final_test_accuracy']:.4f}  ({results['seconds']} s)")
-    print(f"wrote {out / 'fig1.png'} and {out / 'fig1.json'}")
     return results
 
 

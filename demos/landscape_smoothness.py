@@ -45,7 +45,7 @@ import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, optim          # noqa: E402
 from tinygrad_bn.autograd import grad        # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 from demos.ioffe_fig1 import load_dataset    # noqa: E402
 from demos.lr_stress_test import ACTIVATIONS, twin_mlps   # noqa: E402
 
@@ -236,25 +236,18 @@ def plot(results, path):
     fig.suptitle(f"Santurkar et al. (2018) Figure 4 on {results['dataset']['name']}: {config['layers']}x"
                  f"{config['hidden']} {config['activation']} MLP, SGD lr {config['lr']:g}; probe steps eta = lr x "
                  f"[{min(scales):g} .. {max(scales):g}] along the gradient, same mini-batch", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = run(args)
-    config = results.pop("config")
-    results = write_json(out / f"{NAME}.json", config, results)
-    plot(results, out / f"{NAME}.png")
+    results = save_run(args.out, NAME, results.pop("config"), results, plot)
     for m in MEASURES:
         widths = {n: results[n]["band"][m]["mean_width"] for n in NETWORKS}
         print(f"{m:12s} mean band width: plain {widths['plain']}, bn {widths['bn']}")
     print(f"final training loss: plain {results['plain']['final_train_loss']}, bn {results['bn']['final_train_loss']}"
           f"  ({results['seconds']} s)")
-    print(f"wrote {out / (NAME + '.png')} and {out / (NAME + '.json')}")
     return results
 
 

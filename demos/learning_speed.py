@@ -43,7 +43,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 from demos.ioffe_fig1 import load_dataset    # noqa: E402
 
 NETWORKS = ("plain", "plain_batch10", "bn")
@@ -225,26 +225,20 @@ def plot(results, path):
     fig.suptitle(f"Speed of learning per hidden layer ({results['config']['depth']} x {results['config']['hidden']} "
                  f"sigmoid units), {results['dataset']['train_size']} {results['dataset']['name']} images",
                  fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = run(args)
-    config = results.pop("config")
-    results = write_json(out / "learning_speed.json", config, results)
-    plot(results, out / "learning_speed.png")
+    results = save_run(args.out, "learning_speed", results.pop("config"), results, plot)
     for name in NETWORKS:
         last_epoch = [curve[-1] for curve in results[name]["weight_change"]]
         print(f"{name:<14} last epoch weight change per hidden layer: "
               + " ".join(f"{v:.2e}" for v in last_epoch)
               + f"   last/first mean over epochs {results[name]['mean_last_over_first']:.1f}"
               + f"   train acc {results[name]['train_accuracy'][-1]:.3f}")
-    print(f"wrote {out / 'learning_speed.png'} and {out / 'learning_speed.json'} ({results['seconds']} s)")
+    print(f"({results['seconds']} s)")
     return results
 
 

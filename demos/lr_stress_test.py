@@ -40,7 +40,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 from demos.ioffe_fig1 import load_dataset    # noqa: E402
 
 NAME = "lr_stress_test"
@@ -239,25 +239,18 @@ def plot(results, path):
                  f"{config['activation']} MLP, lr = {config['lr_base']:g} * {config['lr_growth']:g}^(epoch/"
                  f"{config['lr_period']:g});  collapse lr ratio BN/plain = "
                  + (f"{ratio:.3g}" if ratio else "n/a"), fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results = run(args)
-    config = results.pop("config")
-    results = write_json(out / f"{NAME}.json", config, results)
-    plot(results, out / f"{NAME}.png")
+    results = save_run(args.out, NAME, results.pop("config"), results, plot)
     for name in NETWORKS:
         r = results[name]
         print(f"{name:5s}: best training accuracy {r['best_train_accuracy']:.3f}, collapse lr {r['collapse_lr']}, "
               f"diverged (NaN/Inf) at lr {r['diverged_lr']}")
     print(f"collapse lr ratio BN/plain: {results['collapse_lr_ratio']}  ({results['seconds']} s)")
-    print(f"wrote {out / (NAME + '.png')} and {out / (NAME + '.json')}")
     return results
 
 

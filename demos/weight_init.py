@@ -41,7 +41,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import nn                    # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, write_json   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
 
 PIXELS, HIDDEN = 784, 256                     # part (a)
 WIDTH, DEPTH = 500, 10                        # part (b)
@@ -249,18 +249,12 @@ def plot(results, path):
     axes[2][0].legend(fontsize=6, ncol=2)
     fig.suptitle("Weight initialisation: (a) one 784->256 sigmoid layer on U[0,1) pixels; (b) 10 layers of 500 "
                  "units on N(0, I) inputs (colour: layer 1 purple ... layer 10 yellow)", fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1, 0.985))
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save_figure(fig, path, dpi=90, rect=(0, 0, 1, 0.985))
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    results = run(args)
-    record = write_json(out / "weight_init.json", vars(args), results)
-    plot(record, out / "weight_init.png")
+    record = save_run(args.out, "weight_init", vars(args), run(args), plot)
     c = record["claims"]
     print("(a) saturated fractions: " + ", ".join(f"{name} {record['sigmoid_layer'][name]['saturated_fraction']:.3f}"
                                                   for name in SIGMOID_INITS))
@@ -268,7 +262,7 @@ def main(argv=None):
           + f" (reference {CS231N_TANH_STD_001})")
     print("    ReLU He std per layer: " + ", ".join(f"{s:.3f}" for s in c["relu_he_std_per_layer"])
           + f" (predicted {RELU_HE_STD:.3f})")
-    print(f"wrote {out / 'weight_init.png'} and {out / 'weight_init.json'}  ({record['seconds']} s)")
+    print(f"({record['seconds']} s)")
     return record
 
 

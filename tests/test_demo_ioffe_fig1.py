@@ -11,7 +11,7 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 def run_quick(out, *extra):
     ioffe_fig1.main(["--quick", "--no-progress", "--out", str(out), *extra])
-    return json.loads((out / "fig1.json").read_text())
+    return json.loads((out / "ioffe_fig1.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def quick_digits(tmp_path_factory):
 
 def test_quick_run_writes_figure_and_documented_json(quick_digits):
     out, results = quick_digits
-    assert (out / "fig1.png").stat().st_size > 10_000
+    assert (out / "ioffe_fig1.png").stat().st_size > 10_000
     for key in ("config", "versions", "dataset", "steps", "plain", "bn"):
         assert key in results
     assert results["config"]["seed"] == 0 and results["config"]["steps"] == 600

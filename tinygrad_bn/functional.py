@@ -6,7 +6,6 @@ op (linear, batch_norm in training, softmax, log_softmax, cross_entropy) or comp
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy
 from .ops.linear import Linear
-from .ops.softmax import LogSoftmax, Softmax
 from .tensor import Tensor
 
 
@@ -36,12 +35,12 @@ def leaky_relu(x, negative_slope=0.01):
 
 def softmax(x, dim=-1):
     """e^x / sum(e^x) along ``dim``, stable for large inputs."""
-    return Softmax.apply(x, dim % x.ndim)
+    return x.softmax(dim)
 
 
 def log_softmax(x, dim=-1):
     """x - log sum(e^x) along ``dim``, stable for large inputs."""
-    return LogSoftmax.apply(x, dim % x.ndim)
+    return x.log_softmax(dim)
 
 
 def cross_entropy(logits, target, reduction="mean"):

@@ -450,15 +450,12 @@ class Tensor:
         return self.reshape(self.shape[:axis] + self.shape[axis + 1:])
 
     def softmax(self, axis=-1):
-        """exp(x) / sum(exp(x)) along ``axis``, computed from x - max(x) so it never overflows."""
-        shifted = self - self.max(axis=axis, keepdims=True).detach()
-        e = shifted.exp()
-        return e / e.sum(axis=axis, keepdims=True)
+        """exp(x) / sum(exp(x)) along ``axis``, stable (the fused op of ops/softmax.py)."""
+        return ops.Softmax.apply(self, axis % self.ndim)
 
     def log_softmax(self, axis=-1):
-        """x - log(sum(exp(x))) along ``axis``, with the max subtracted first (log-sum-exp trick)."""
-        shifted = self - self.max(axis=axis, keepdims=True).detach()
-        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+        """x - log(sum(exp(x))) along ``axis``, stable (the fused op of ops/softmax.py)."""
+        return ops.LogSoftmax.apply(self, axis % self.ndim)
 
     def where(self, condition, other):
         """self where ``condition`` holds, else ``other`` (as torch.Tensor.where)."""

@@ -12,4 +12,5 @@ from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU
 from .select import Maximum, Minimum, Where
 from .reduce import Sum, Mean, Var, Max, Min
 from .matmul import MatMul
+from .softmax import Softmax, LogSoftmax
 from .convert import ToDevice, Cast

@@ -131,7 +131,7 @@ class Function:
     @property
     def needs_input_grad(self):
         """Per argument of forward: is it a Tensor that requires a gradient?"""
-        return tuple(isinstance(a, Tensor) and a.requires_grad for a in self.inputs)
+        return tuple([isinstance(a, Tensor) and a.requires_grad for a in self.inputs])
 
     @classmethod
     def apply(cls, *args):
@@ -183,7 +183,7 @@ def formula(fn, *tensors):
     device = tensors[0].device
     out = fn(*[t.data for t in tensors])
     if isinstance(out, tuple):
-        return tuple(None if o is None else Tensor.wrap(o, device) for o in out)
+        return tuple([None if o is None else Tensor.wrap(o, device) for o in out])
     return Tensor.wrap(out, device)
 
 

@@ -82,9 +82,9 @@ class Tanh(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x).   dL/dx = dL/dy * y (1 - y).
 
-    For x below about -88 (float32) or -709 (float64) e^-x overflows to inf
-    and y = 1 / inf = 0, the correctly rounded result; the overflow warning
-    that comes with it is silenced.
+    For x below about -88.7 (float32) or -709.8 (float64) e^-x overflows to
+    inf and y = 1 / inf = 0 (the overflow warning is silenced).  The true value
+    there is below the smallest normal number; PyTorch's sigmoid gives 0 too.
     """
 
     @staticmethod

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import tinygrad_bn as tg
 
 MIN_STD = 0.2
+CASE_STREAM = 2015
 
 
 @dataclass
@@ -43,7 +44,10 @@ def cases(draw, max_elements=64 * 16 * 4, affine=None):
     channels = draw(st.integers(1, min(16, max_elements // (2 * per_sample))))
     batch = draw(st.integers(2, min(64, max_elements // (channels * per_sample))))
     shape = (batch, channels) if length is None else (batch, channels, length)
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    # a stream of its own ((CASE_STREAM, seed), not seed): gradcheck draws its upstream
+    # gradient u from default_rng(0), and an input x equal to u (Hypothesis tries seed 0
+    # first) makes BN's input gradient exactly zero, since u then lies in span(1, x_hat)
+    rng = np.random.default_rng((CASE_STREAM, draw(st.integers(0, 2 ** 32 - 1))))
     values = rng.standard_normal(shape)
     axes = reduction_axes(values)
     ramp = np.linspace(-1.5, 1.5, batch).reshape((batch, 1) + (1,) * (len(shape) - 2))

@@ -41,13 +41,11 @@ import numpy as np
 if __package__ in (None, ""):        # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
-from tinygrad_bn import data, optim          # noqa: E402
+from tinygrad_bn import data                 # noqa: E402
 from tinygrad_bn.autograd import grad        # noqa: E402
 from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
-from demos.ioffe_fig1 import load_dataset    # noqa: E402
-from demos.lr_stress_test import ACTIVATIONS, twin_mlps   # noqa: E402
+from demos.lr_stress_test import ACTIVATIONS, twin_training   # noqa: E402
 
 NAME = "landscape_smoothness"
 NETWORKS = ("plain", "bn")
@@ -140,13 +138,7 @@ def band_summary(bands, probes=slice(None)):
 
 # ---------------------------------------------------------------------- the run
 def run(args):
-    tg.manual_seed(args.seed)
-    train, _, dataset = load_dataset(args.dataset, args.data_root, args.seed)
-    classes = int(train.labels.max()) + 1
-    nets = twin_mlps(dataset["input_features"], args.hidden, args.layers, classes, args.activation)
-    for net in nets.values():
-        net.to(args.device)
-    optimizers = {name: optim.SGD(net.parameters(), lr=args.lr) for name, net in nets.items()}
+    train, dataset, classes, nets, optimizers = twin_training(args, args.lr)
     step_sizes = [args.lr * s for s in args.step_scales]
     loader = data.DataLoader(train, args.batch_size, drop_last=True, seed=args.seed, device=args.device)
 

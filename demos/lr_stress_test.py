@@ -108,6 +108,20 @@ def twin_mlps(in_features, hidden, layers, classes, activation="relu"):
     return {"plain": nn.Sequential(*plain_layers, heads[0]), "bn": nn.Sequential(*bn_layers, heads[1])}
 
 
+def twin_training(args, lr):
+    """The seeded start shared with landscape_smoothness: the training set, the data set's
+    record, the number of classes, the two twin networks on ``args.device`` and an SGD
+    optimizer for each."""
+    tg.manual_seed(args.seed)
+    train, _, dataset = load_dataset(args.dataset, args.data_root, args.seed)
+    classes = int(train.labels.max()) + 1
+    nets = twin_mlps(dataset["input_features"], args.hidden, args.layers, classes, args.activation)
+    for net in nets.values():
+        net.to(args.device)
+    optimizers = {name: optim.SGD(net.parameters(), lr=lr) for name, net in nets.items()}
+    return train, dataset, classes, nets, optimizers
+
+
 def all_finite(net):
     """Whether every parameter and buffer of ``net`` is finite."""
     xp = tg.backend.xp_of(next(iter(net.parameters())).device)
@@ -129,13 +143,7 @@ def collapse_epoch(accuracies, diverged_epoch, threshold):
 
 # ---------------------------------------------------------------------- the run
 def run(args):
-    tg.manual_seed(args.seed)
-    train, _, dataset = load_dataset(args.dataset, args.data_root, args.seed)
-    classes = int(train.labels.max()) + 1
-    nets = twin_mlps(dataset["input_features"], args.hidden, args.layers, classes, args.activation)
-    for net in nets.values():
-        net.to(args.device)
-    optimizers = {name: optim.SGD(net.parameters(), lr=args.lr_base) for name, net in nets.items()}
+    train, dataset, classes, nets, optimizers = twin_training(args, args.lr_base)
     lrs = learning_rates(args.lr_base, args.lr_growth, args.lr_period, args.epochs)
     loader = data.DataLoader(train, args.batch_size, drop_last=True, seed=args.seed, device=args.device)
     curves = {name: {"train_accuracy": [], "train_loss": [], "diverged_epoch": None, "diverged_step": None}

@@ -336,3 +336,42 @@ def test_detect_anomaly_names_the_op_and_its_input_shapes(device):
         with pytest.raises(tg.AnomalyError, match=r"Sqrt.*backward.*\(2,\)"):
             x.sqrt().sum().backward()
     f64([-1.0], device).log()          # outside: NaN passes silently, as in PyTorch
+
+
+class _Tile(tg.Function):
+    """y = x broadcast to ``shape``; its backward returns the broadcast-shaped gradient
+    (or, with ``wrong=True``, a gradient of an unrelated shape)."""
+
+    @staticmethod
+    def forward(ctx, x, shape, wrong):
+        return x.xp.broadcast_to(x.data, shape).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad.reshape(-1) if ctx.inputs[2] else grad), None, None
+
+
+def test_engine_sums_a_broadcast_gradient_back_to_the_input_shape(device):
+    x = tg.tensor([[1.0], [2.0]], requires_grad=True, device=device)          # (2, 1)
+    upstream = tg.tensor(np.arange(6.0).reshape(2, 3), device=device)
+    _Tile.apply(x, (2, 3), False).backward(upstream)
+    np.testing.assert_array_equal(x.grad.numpy(), [[0 + 1 + 2], [3 + 4 + 5]])
+    assert x.grad.dtype == x.dtype
+
+
+def test_engine_names_the_op_whose_gradient_has_a_wrong_shape(device):
+    x = tg.tensor([[1.0], [2.0]], requires_grad=True, device=device)
+    y = _Tile.apply(x, (2, 3), True)
+    with pytest.raises(RuntimeError, match=r"_Tile.backward returned a gradient of shape \(6,\) "
+                                           r"for an input of shape \(2, 1\)"):
+        y.backward(tg.ones(2, 3, device=device))
+
+
+def test_grad_keeps_its_tensor_while_accumulating_and_never_writes_an_array(device):
+    x = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    (x * 3).sum().backward()
+    first_tensor, first_array = x.grad, x.grad.data
+    (x * 4).sum().backward()
+    assert x.grad is first_tensor                       # the same Tensor, as in PyTorch
+    np.testing.assert_array_equal(x.grad.numpy(), [7.0, 7.0])
+    np.testing.assert_array_equal(tg.backend.to_numpy(first_array), [3.0, 3.0])   # old array untouched

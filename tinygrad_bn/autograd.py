@@ -214,7 +214,7 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
     try:
         if root.grad_fn is None:             # the root is itself a leaf
             if capture is None:
-                root._grad = _add(root._grad, grad, create_graph)
+                _accumulate(root, grad, create_graph)
             elif id(root) in capture:
                 capture[id(root)] = grad
             return
@@ -241,15 +241,14 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
             for a, g in zip(inputs, grads):
                 if g is None or not isinstance(a, Tensor) or not a.requires_grad:
                     continue
-                if g.data.shape != a.data.shape:
-                    raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
-                                       f"{g.shape} for an input of shape {a.shape}")
+                if g.data.shape != a.data.shape or g.data.dtype != a.data.dtype:
+                    g = _fit_to_input(node, g, a)
                 if capture is not None and id(a) in capture:
                     capture[id(a)] = _add(capture[id(a)], g, create_graph)
                 maker = a.grad_fn
                 if maker is None:            # a leaf: its .grad accumulates
                     if capture is None:
-                        a._grad = _add(a._grad, g, create_graph)
+                        _accumulate(a, g, create_graph)
                 elif maker in pending:       # another use of a reported already: sum
                     pending[maker] = _add(pending[maker], g, create_graph)
                 else:                        # first gradient for this node: schedule it
@@ -292,6 +291,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+def _fit_to_input(node, g, a):
+    """A gradient with a broadcast shape or another dtype than input ``a``, summed over
+    the broadcast axes and cast to ``a``'s dtype (as PyTorch's engine does), so an op's
+    backward can return the plain formula.  Any other shape is a bug in that backward."""
+    shape, target = a.data.shape, g.data.shape
+    if len(shape) > len(target) or any(n not in (1, m) for n, m in zip(shape[::-1], target[::-1])):
+        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
+                           f"for an input of shape {a.shape}")
+    return reduce_to(g, a)
+
+
+def _accumulate(leaf, g, create_graph):
+    """leaf.grad += g.
+
+    The first gradient gets a Tensor of the leaf's own around g's array; later
+    ones are added into that Tensor, which keeps its identity (as PyTorch's
+    ``.grad`` does) while its array is replaced by the sum: no array is ever
+    written into.  Under ``create_graph`` (or when the gradient is itself part
+    of a graph) the sum is a recorded operation instead.
+    """
+    held = leaf._grad
+    if create_graph or (held is not None and held.requires_grad):
+        leaf._grad = _add(held, g, create_graph)
+    elif held is None:
+        leaf._grad = Tensor.wrap(g.data, g.device)
+    else:
+        total = held.data + g.data
+        held.data = total if total.ndim else held.xp.asarray(total)    # NumPy: 0-d sums are scalars
+
+
 def _add(total, g, create_graph):
     """total + g for gradients arriving along several paths; out of place (the
     library never writes into a gradient), recorded only under ``create_graph``."""
@@ -303,3 +332,4 @@ def _add(total, g, create_graph):
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module)
+from .ops.shape import reduce_to  # noqa: E402

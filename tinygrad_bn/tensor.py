@@ -253,20 +253,16 @@ class Tensor:
     def _binary(self, op, other, reflected=False):
         """``op(self, other)`` (``op(other, self)`` when reflected) with ``other`` made a Tensor.
 
-        Integers meet floats as in PyTorch: the integer side is converted to the
-        float side's dtype (float32 for a Python float), and true division of
-        integers gives float32, PyTorch's default dtype.
+        Integers meet floats as in PyTorch: the integer side is converted to
+        the float side's dtype (float32 for a Python float).
         """
         a, b = self, (other if isinstance(other, Tensor) else self._operand(other))
-        dtype_a, dtype_b = a.data.dtype, b.data.dtype
-        if dtype_a != dtype_b or (op is ops.Div and dtype_a.kind != "f"):
-            kind_a, kind_b = dtype_a.kind, dtype_b.kind
+        if a.data.dtype != b.data.dtype:
+            kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
             if kind_a != "f" and kind_b == "f":
                 a = a.to(dtype=b.dtype)
             elif kind_b != "f" and kind_a == "f":
                 b = b.to(dtype=a.dtype)
-            elif op is ops.Div and kind_a != "f":
-                a, b = a.to(dtype=float32), b.to(dtype=float32)
         return op.apply(b, a) if reflected else op.apply(a, b)
 
     def __add__(self, other):

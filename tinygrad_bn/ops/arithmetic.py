@@ -1,10 +1,10 @@
 """The four arithmetic operations, negation and power.
 
-Binary ops broadcast like NumPy; their backward passes sum each gradient back
-to its input's shape with ``reduce_to``.
+Binary ops broadcast like NumPy.  Their backward passes return the gradient
+formulas at the broadcast (output) shape; the engine sums each one back to its
+input's shape (``reduce_to``), as PyTorch's engine does.
 """
 from ..autograd import Function
-from .shape import reduce_to
 
 
 class Add(Function):
@@ -16,8 +16,7 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
-        return reduce_to(grad, x), reduce_to(grad, y)
+        return grad, grad
 
 
 class Sub(Function):
@@ -29,8 +28,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
-        return reduce_to(grad, x), (reduce_to(-grad, y) if ctx.needs_input_grad[1] else None)
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -43,23 +41,27 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.inputs
-        dx = reduce_to(grad * y, x) if ctx.needs_input_grad[0] else None
-        dy = reduce_to(grad * x, y) if ctx.needs_input_grad[1] else None
+        dx = grad * y if ctx.needs_input_grad[0] else None
+        dy = grad * x if ctx.needs_input_grad[1] else None
         return dx, dy
 
 
 class Div(Function):
-    """z = x / y.   dL/dx = dL/dz / y,  dL/dy = -dL/dz * x / y^2."""
+    """z = x / y.   dL/dx = dL/dz / y,  dL/dy = -dL/dz * x / y^2.
+
+    True division of two integer tensors gives float32, PyTorch's default dtype.
+    """
 
     @staticmethod
     def forward(ctx, x, y):
-        return x.data / y.data
+        z = x.data / y.data
+        return z if x.dtype.kind == "f" or y.dtype.kind == "f" else z.astype("float32")
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.inputs
-        dx = reduce_to(grad / y, x) if ctx.needs_input_grad[0] else None
-        dy = reduce_to(-grad * x / (y * y), y) if ctx.needs_input_grad[1] else None
+        dx = grad / y if ctx.needs_input_grad[0] else None
+        dy = -grad * x / (y * y) if ctx.needs_input_grad[1] else None
         return dx, dy
 
 
@@ -86,6 +88,6 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.inputs
-        dx = reduce_to(grad * y * x ** (y - 1), x) if ctx.needs_input_grad[0] else None
-        dy = reduce_to(grad * x ** y * x.log(), y) if ctx.needs_input_grad[1] else None
+        dx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
+        dy = grad * x ** y * x.log() if ctx.needs_input_grad[1] else None
         return dx, dy

@@ -1,7 +1,6 @@
 """Ops that choose between elements: maximum, minimum, where."""
 from ..autograd import Function
 from ..tensor import Tensor
-from .shape import reduce_to
 
 
 class _Extremum(Function):
@@ -22,8 +21,8 @@ class _Extremum(Function):
         xp = x.xp
         wins = x.data > y.data if type(ctx).pick == "maximum" else x.data < y.data
         share_x = (wins + 0.5 * (x.data == y.data)).astype(grad.dtype)
-        dx = reduce_to(grad * Tensor.wrap(share_x, x.device), x) if ctx.needs_input_grad[0] else None
-        dy = reduce_to(grad * Tensor.wrap(xp.asarray(1 - share_x, dtype=grad.dtype), x.device), y) \
+        dx = grad * Tensor.wrap(share_x, x.device) if ctx.needs_input_grad[0] else None
+        dy = grad * Tensor.wrap(xp.asarray(1 - share_x, dtype=grad.dtype), x.device) \
             if ctx.needs_input_grad[1] else None
         return dx, dy
 
@@ -49,6 +48,6 @@ class Where(Function):
         cond, x, y = ctx.inputs
         zero = grad.xp.zeros((), dtype=grad.dtype)
         zero = Tensor.wrap(zero, grad.device)
-        dx = reduce_to(Where.apply(cond, grad, zero), x) if ctx.needs_input_grad[1] else None
-        dy = reduce_to(Where.apply(cond, zero, grad), y) if ctx.needs_input_grad[2] else None
+        dx = Where.apply(cond, grad, zero) if ctx.needs_input_grad[1] else None
+        dy = Where.apply(cond, zero, grad) if ctx.needs_input_grad[2] else None
         return None, dx, dy

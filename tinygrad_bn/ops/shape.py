@@ -147,7 +147,7 @@ class Concatenate(Function):
         grads, start = [None], 0
         for x in xs:
             index = (slice(None),) * axis + (slice(start, start + x.shape[axis]),)
-            grads.append(reduce_to(grad[index], x))     # reduce_to: back to x's dtype
+            grads.append(grad[index])          # (the engine casts it to x's dtype)
             start += x.shape[axis]
         return tuple(grads)
 
@@ -162,7 +162,7 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         axis, xs = ctx.inputs[0], ctx.inputs[1:]
-        return (None,) + tuple(reduce_to(grad[(slice(None),) * axis + (i,)], x) for i, x in enumerate(xs))
+        return (None,) + tuple(grad[(slice(None),) * axis + (i,)] for i in range(len(xs)))
 
 
 def _check_joinable(name, tensors):

@@ -29,6 +29,13 @@ def demo_parser(description, default_out):
     return parser
 
 
+def require_at_least(parser, args, names, minimum):
+    """Stop with a usage error when any of the integer flags ``names`` is below ``minimum``."""
+    for name in names:
+        if getattr(args, name) < minimum:
+            parser.error(f"--{name.replace('_', '-')} must be at least {minimum}, got {getattr(args, name)}")
+
+
 def versions():
     """The versions that produced a result."""
     return {"python": platform.python_version(), "numpy": np.__version__,

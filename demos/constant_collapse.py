@@ -52,7 +52,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import nn                    # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 
 NETWORKS = ("relu", "linear", "shifted_relu", "bn")
 LABELS = {"relu": "ReLU, He init", "linear": "linear (no nonlinearity)",
@@ -70,9 +70,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.width, args.depth, args.batch = min(args.width, 256), min(args.depth, 20), min(args.batch, 128)
-    for name in ("width", "depth", "batch"):
-        if getattr(args, name) < 2:
-            p.error(f"--{name} must be at least 2, got {getattr(args, name)}")
+    require_at_least(p, args, ("width", "depth", "batch"), 2)
     return args
 
 

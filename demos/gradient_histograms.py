@@ -46,7 +46,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn             # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 
 ARCHITECTURES = ("feedforward", "residual")
 NETWORKS = ("plain", "bn")
@@ -65,9 +65,7 @@ def parse_args(argv=None):
         args.depth, args.width, args.batch = min(args.depth, 30), min(args.width, 64), min(args.batch, 64)
     if args.depth < 4:
         p.error(f"--depth must be at least 4 (input, two hidden, output layers), got {args.depth}")
-    for name in ("width", "batch"):
-        if getattr(args, name) < 2:
-            p.error(f"--{name} must be at least 2, got {getattr(args, name)}")
+    require_at_least(p, args, ("width", "batch"), 2)
     return args
 
 

@@ -48,7 +48,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 
 PREPROCESSINGS = {"raw": None, "centred": data.Center, "standardised": data.Standardize,
                   "pca_whitened": data.PCAWhiten, "zca_whitened": data.ZCAWhiten}
@@ -83,10 +83,8 @@ def parse_args(argv=None):
         args.divergence_steps = min(args.divergence_steps, 200)
         args.bisections = min(args.bisections, 7)
         args.order_epochs = min(args.order_epochs, 3)
-    for name in ("examples", "max_steps", "sgd_epochs", "divergence_steps", "order_epochs",
-                 "order_batch_size", "order_hidden"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    require_at_least(p, args, ("examples", "max_steps", "sgd_epochs", "divergence_steps", "order_epochs",
+                                "order_batch_size", "order_hidden"), 1)
     return args
 
 

@@ -31,7 +31,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 
 NETWORKS = ("plain", "bn")
 PERCENTILES = (15, 50, 85)
@@ -59,9 +59,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.eval_every = min(args.steps, 600), min(args.eval_every, 100)
-    for name in ("steps", "batch_size", "eval_every", "hidden", "probe_size", "population_batches"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    require_at_least(p, args, ("steps", "batch_size", "eval_every", "hidden", "probe_size", "population_batches"), 1)
     return args
 
 

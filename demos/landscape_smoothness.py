@@ -44,7 +44,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data                 # noqa: E402
 from tinygrad_bn.autograd import grad        # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 from demos.lr_stress_test import ACTIVATIONS, twin_training   # noqa: E402
 
 NAME = "landscape_smoothness"
@@ -70,9 +70,7 @@ def parse_args(argv=None):
     if args.quick:
         args.steps, args.probe_every = min(args.steps, 120), min(args.probe_every, 20)
         args.hidden, args.step_scales = min(args.hidden, 64), [0.5, 2, 4]
-    for name in ("steps", "batch_size", "hidden", "layers", "probe_every"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    require_at_least(p, args, ("steps", "batch_size", "hidden", "layers", "probe_every"), 1)
     if args.lr <= 0 or min(args.step_scales) <= 0:
         p.error("--lr and every --step-scales value must be positive")
     return args

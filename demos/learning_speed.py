@@ -43,7 +43,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 from demos.ioffe_fig1 import load_dataset    # noqa: E402
 
 NETWORKS = ("plain", "plain_batch10", "bn")
@@ -65,9 +65,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.epochs, args.train_size = min(args.epochs, 3), min(args.train_size, 300)
-    for name in ("train_size", "epochs", "hidden", "depth"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    require_at_least(p, args, ("train_size", "epochs", "hidden", "depth"), 1)
     if args.bn_batch_size < 2:
         p.error(f"--bn-batch-size must be at least 2 (BN needs more than one example), got {args.bn_batch_size}")
     return args

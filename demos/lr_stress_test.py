@@ -40,7 +40,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 from demos.ioffe_fig1 import load_dataset    # noqa: E402
 
 NAME = "lr_stress_test"
@@ -67,9 +67,7 @@ def parse_args(argv=None):
     if args.quick:   # doubling every epoch from 0.1: the interesting learning rates in 8 epochs
         args.epochs, args.lr_base, args.lr_period = min(args.epochs, 8), max(args.lr_base, 0.1), 1.0
         args.hidden = min(args.hidden, 64)
-    for name in ("epochs", "batch_size", "hidden", "layers"):
-        if getattr(args, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    require_at_least(p, args, ("epochs", "batch_size", "hidden", "layers"), 1)
     if args.lr_base <= 0 or args.lr_growth <= 0 or args.lr_period <= 0:
         p.error("--lr-base, --lr-growth and --lr-period must be positive")
     return args

@@ -41,7 +41,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import nn                    # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
 
 PIXELS, HIDDEN = 784, 256                     # part (a)
 WIDTH, DEPTH = 500, 10                        # part (b)
@@ -73,9 +73,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.sigmoid_examples, args.deep_examples = min(args.sigmoid_examples, 100), min(args.deep_examples, 100)
-    for name in ("sigmoid_examples", "deep_examples"):
-        if getattr(args, name) < 2:
-            p.error(f"--{name.replace('_', '-')} must be at least 2, got {getattr(args, name)}")
+    require_at_least(p, args, ("sigmoid_examples", "deep_examples"), 2)
     return args
 
 

@@ -118,20 +118,45 @@ class Function:
     arguments (and any non-Tensor ones, such as an axis) and returns the output
     array (or a Tensor made with ``Tensor.wrap``), and static
     ``backward(ctx, grad_output)``, which returns one gradient Tensor (or
-    ``None``) per argument of ``forward``.
+    ``None``) per argument of ``forward``.  What backward needs of the inputs'
+    values, forward keeps with ``ctx.save_for_backward``.
+
+    A recorded node keeps ``next_functions``: per argument, where its gradient
+    goes, fixed when the node is made (as in PyTorch): the node that made
+    the argument, the argument itself when it is a leaf that requires grad,
+    or None.  Later in-place changes to an argument do not re-route it.
     """
 
     inputs = None            # the arguments of forward; None once the graph is freed
-    saved_tensors = ()
+    next_functions = ()
+    _saved = ()
+    _saved_versions = ()
 
     def save_for_backward(self, *tensors):
-        """Keep tensors (inputs, or the output) for ``backward``."""
-        self.saved_tensors = tensors
+        """Keep tensors (inputs, the output, or plain arrays) for ``backward``.
+
+        Each Tensor's version is noted: if an in-place operation changes it
+        before backward reads it, ``saved_tensors`` raises instead of handing
+        backward a value that is no longer the one forward saw.
+        """
+        self._saved = tensors
+        self._saved_versions = [t._version[0] if isinstance(t, Tensor) else None for t in tensors]
+
+    @property
+    def saved_tensors(self):
+        """What forward saved, after checking that no in-place operation changed it."""
+        saved = self._saved
+        if saved is None:
+            raise freed_graph_error(self)
+        for t, version in zip(saved, self._saved_versions):
+            if version is not None and t._version[0] != version:
+                raise RuntimeError(modified_error(self, t, version))
+        return saved
 
     @property
     def needs_input_grad(self):
-        """Per argument of forward: is it a Tensor that requires a gradient?"""
-        return tuple([isinstance(a, Tensor) and a.requires_grad for a in self.inputs])
+        """Per argument of forward: does a gradient flow to it?"""
+        return tuple([edge is not None for edge in self.next_functions])
 
     @classmethod
     def apply(cls, *args):
@@ -142,22 +167,26 @@ class Function:
         record = False
         for a in args:
             if isinstance(a, Tensor):
-                if a.requires_grad:
+                if a._requires_grad:
                     record = True
                 if device is None:
                     device = a.device
                 elif a.device != device:
                     raise RuntimeError(f"{cls.__name__}: expected all tensors on the same device, "
                                        f"got {device} and {a.device}")
+        record = record and _GradMode.enabled
+        if record:
+            ctx.next_functions = tuple([(a if a.grad_fn is None else a.grad_fn)
+                                        if isinstance(a, Tensor) and a._requires_grad else None for a in args])
         out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             out = Tensor.wrap(out, device)
         if _GradMode.anomaly:
             _check_finite(ctx, (out.data,), "forward")
-        if record and _GradMode.enabled:
+        if record:
             ctx.sequence_nr = next(_creation_order)
             out.grad_fn = ctx
-            out.requires_grad = True
+            out._requires_grad = True
         return out
 
     @staticmethod
@@ -167,6 +196,16 @@ class Function:
     @staticmethod
     def backward(ctx, grad_output):
         raise NotImplementedError
+
+
+def modified_error(node, tensor, version):
+    """The message for a saved tensor that an in-place operation changed after forward."""
+    made_by = "" if tensor.grad_fn is None else f", made by {type(tensor.grad_fn).__name__},"
+    return (f"one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: the {tensor.dtype} tensor of shape {tuple(tensor.shape)}{made_by} that "
+            f"{type(node).__name__} saved for its backward is at version {tensor._version[0]}; expected "
+            f"version {version} instead. Change it after backward(), or use the out-of-place form "
+            f"(x = x + y instead of x += y)")
 
 
 def formula(fn, *tensors):
@@ -201,13 +240,14 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
     Nodes run newest first.  A node is always created after the nodes that
     made its inputs, so when the newest waiting node runs, every node that
     uses its output has run and its gradient is complete: creation order,
-    reversed, is a topological order (PyTorch orders its engine the same way,
-    by ``sequence_nr``).  A heap keeps the waiting nodes; a node waits from the
-    moment the first gradient for it arrives.
+    reversed, is a topological order (PyTorch orders ready nodes the same
+    way, by ``sequence_nr``).  A heap keeps the waiting nodes; a node waits
+    from the moment the first gradient for it arrives.
 
-    With ``capture`` (a dict ``{id(tensor): None}``) the gradients of those
-    tensors are summed into the dict instead, and no ``.grad`` is touched
-    (this is ``grad()``).
+    With ``capture`` (a dict from the id of a leaf or of a node to None) the
+    gradients reaching those leaves and node outputs are summed into the dict
+    instead, no ``.grad`` is touched, and only the nodes that lead to a
+    captured entry run (this is ``grad()``).
     """
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -219,13 +259,17 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
                 capture[id(root)] = grad
             return
         node = root.grad_fn
+        needed = None if capture is None else _nodes_leading_to(node, capture)
         pending = {node: grad}               # node -> gradient of its output, summed so far
         ready = [(-node.sequence_nr, node)]  # heap: the most recently created node first
-        if capture is not None and id(root) in capture:
-            capture[id(root)] = grad
         while ready:
             node = heapq.heappop(ready)[1]
             grad_out = pending.pop(node)
+            if capture is not None:
+                if id(node) in capture:
+                    capture[id(node)] = grad_out
+                if node not in needed:
+                    continue
             inputs = node.inputs
             if inputs is None:
                 raise freed_graph_error(node)
@@ -238,39 +282,63 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
             if len(grads) != len(inputs):
                 raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} gradients, "
                                    f"expected {len(inputs)} (one per input of forward)")
-            for a, g in zip(inputs, grads):
-                if g is None or not isinstance(a, Tensor) or not a.requires_grad:
+            for a, edge, g in zip(inputs, node.next_functions, grads):
+                if g is None or edge is None:
                     continue
                 if g.data.shape != a.data.shape or g.data.dtype != a.data.dtype:
                     g = _fit_to_input(node, g, a)
-                if capture is not None and id(a) in capture:
-                    capture[id(a)] = _add(capture[id(a)], g, create_graph)
-                maker = a.grad_fn
-                if maker is None:            # a leaf: its .grad accumulates
+                if isinstance(edge, Tensor):   # a leaf: its .grad accumulates
                     if capture is None:
-                        _accumulate(a, g, create_graph)
-                elif maker in pending:       # another use of a reported already: sum
-                    pending[maker] = _add(pending[maker], g, create_graph)
+                        _accumulate(edge, g, create_graph)
+                    elif id(edge) in capture:
+                        capture[id(edge)] = _add(capture[id(edge)], g, create_graph)
+                elif edge in pending:        # another use of a reported already: sum
+                    pending[edge] = _add(pending[edge], g, create_graph)
                 else:                        # first gradient for this node: schedule it
-                    pending[maker] = g
-                    heapq.heappush(ready, (-maker.sequence_nr, maker))
+                    pending[edge] = g
+                    heapq.heappush(ready, (-edge.sequence_nr, edge))
             if not retain_graph:
                 node.inputs = None
-                node.saved_tensors = None
+                node._saved = None
     finally:
         _GradMode.enabled = previous
+
+
+def _nodes_leading_to(root_node, wanted):
+    """The nodes from which a path of edges reaches a leaf or node whose id is in
+    ``wanted``: the only ones ``grad()`` has to run.  (A requested non-leaf input's
+    own node is not among them unless something behind it is requested too.)"""
+    nodes, seen, stack = [], set(), [root_node]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        nodes.append(node)
+        stack.extend(e for e in node.next_functions if e is not None and not isinstance(e, Tensor))
+    needed = set()
+    for node in sorted(nodes, key=lambda n: n.sequence_nr):     # edges point to older nodes
+        if any(e is not None and (id(e) in wanted or (not isinstance(e, Tensor) and e in needed))
+               for e in node.next_functions):
+            needed.add(node)
+    return needed
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple, not stored.
 
-    Like ``torch.autograd.grad``: no ``.grad`` attribute is touched.  With
+    Like ``torch.autograd.grad``: no ``.grad`` attribute is touched, and only
+    the part of the graph between ``outputs`` and ``inputs`` runs (a non-leaf
+    input's own history is neither run nor freed).  With
     ``create_graph=True`` the returned gradients are themselves part of a
     graph and can be differentiated again.
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if not outputs.requires_grad:
         raise RuntimeError("grad(): the output does not require grad")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} does not require grad")
     if grad_outputs is None:
         if outputs.data.size != 1:
             raise RuntimeError(f"grad(): grad_outputs is needed for an output of shape {outputs.shape}")
@@ -278,15 +346,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     elif grad_outputs.shape != outputs.shape:
         raise RuntimeError(f"grad(): grad_outputs has shape {grad_outputs.shape}, "
                            f"expected the output's {outputs.shape}")
-    capture = {id(t): None for t in inputs}
+    keys = [id(t if t.grad_fn is None else t.grad_fn) for t in inputs]
+    capture = dict.fromkeys(keys)
     backward(outputs, grad_outputs, create_graph if retain_graph is None else retain_graph,
              create_graph, capture)
     result = []
-    for i, t in enumerate(inputs):
-        g = capture[id(t)]
+    for i, (t, key) in enumerate(zip(inputs, keys)):
+        g = capture[key]
         if g is None and not allow_unused:
             raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the "
                                f"output; pass allow_unused=True to get None for it")
+        if g is not None and (g.data.shape != t.data.shape or g.data.dtype != t.data.dtype):
+            g = reduce_to(g, t)
         result.append(g)
     return tuple(result)
 

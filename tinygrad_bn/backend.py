@@ -4,14 +4,50 @@ Every array the library touches lives on a *device*: ``"cpu"`` arrays are
 NumPy arrays, ``"cuda"`` arrays are CuPy arrays.  Ops never import NumPy or
 CuPy themselves; they ask this module for the array module ``xp`` of a
 device and call ``xp.exp``, ``xp.matmul``, ...  The few places where the two
-libraries differ (scatter-add, random generators, host copies) are wrapped
-here, so the rest of the code is written once.
+libraries differ (random generators, host copies) are wrapped here, so the
+rest of the code is written once.
 """
 import os
 
 import numpy
 
-CPU, CUDA = "cpu", "cuda"
+
+
+class device(str):
+    """A device name, as ``torch.device``: ``tg.device("cuda")``, ``x.device.type``.
+
+    It is a string, so ``x.device == "cpu"`` holds and it can be passed
+    wherever a device name is expected.  "cuda:0" names the one GPU the
+    library uses ("cuda"; multi-GPU placement is not modelled).
+    """
+
+    def __new__(cls, name):
+        return str.__new__(cls, _canonical_name(name))
+
+    @property
+    def type(self):
+        """"cpu" or "cuda"."""
+        return str(self)
+
+    @property
+    def index(self):
+        """None on the CPU, 0 on the GPU (the one GPU the library uses)."""
+        return None if self == "cpu" else 0
+
+    def __repr__(self):
+        return f"device(type='{self}')"
+
+
+def _canonical_name(name):
+    name = str(name)
+    if name.startswith("cuda:") and name[5:].isdigit():
+        name = "cuda"
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r}: expected one of ('cpu', 'cuda')")
+    return name
+
+
+CPU, CUDA = device("cpu"), device("cuda")
 DEVICES = (CPU, CUDA)
 
 _default_device = None
@@ -38,16 +74,13 @@ def _import_cupy():
     return _cupy
 
 
-def check_device(device):
-    """Normalise a device name ("cpu", "cuda", "cuda:0") and reject anything else."""
-    if device is None:
+def check_device(name):
+    """The device for a name ("cpu", "cuda", "cuda:0", a ``device``); None means the default."""
+    if name is None:
         return get_default_device()
-    name = str(device)
-    if name.startswith("cuda:"):
-        name = CUDA
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
-    return name
+    if not isinstance(name, str):
+        raise TypeError(f"expected a device name such as 'cpu' or 'cuda', got {type(name).__name__} {name!r}")
+    return CPU if _canonical_name(name) == CPU else CUDA
 
 
 def xp_of(device):
@@ -79,11 +112,16 @@ def get_default_device():
 
 
 def set_default_device(device):
-    """Send new tensors to ``device`` (``None`` returns to the environment/"cpu" default)."""
+    """Send new tensors to ``device`` (``None`` returns to the environment/"cpu" default).
+
+    A device that cannot be used (an unknown name, "cuda" without CuPy or a
+    GPU) raises and leaves the default as it was.
+    """
     global _default_device
-    _default_device = None if device is None else check_device(device)
-    if _default_device == CUDA:
+    chosen = None if device is None else check_device(device)
+    if chosen == CUDA:
         _import_cupy()
+    _default_device = chosen
 
 
 def to_device(array, device):
@@ -103,12 +141,9 @@ def to_numpy(array):
 
 
 def scatter_add(target, indices, values):
-    """``target[indices] += values`` where repeated indices accumulate (in place)."""
-    if isinstance(target, numpy.ndarray):
-        numpy.add.at(target, indices, values)
-    else:
-        import cupyx
-        cupyx.scatter_add(target, indices, values)
+    """``target[indices] += values`` where repeated indices accumulate (in place);
+    ``add.at`` is the same call on NumPy and CuPy."""
+    xp_of(device_of(target)).add.at(target, indices, values)
 
 
 def overflow_ignored():

@@ -4,15 +4,37 @@ A Tensor holds ``data`` (a NumPy or CuPy array), ``requires_grad``,
 ``grad_fn`` (the node that made it, ``None`` for a leaf) and, on leaves,
 ``grad``.  Its operators and methods are thin: each one calls a differentiable
 op from ``tinygrad_bn.ops``, where the forward and backward formulas live.
+
+Two more attributes serve in-place operations (``x += 1``, ``x.add_(1)``;
+see ``inplace.py``): ``_version``, a counter shared by every tensor that
+shares the array (views, ``detach()``), and ``_base``, the tensor a view
+was taken from.
+
+Methods take PyTorch's argument names (``dim``, ``keepdim``); NumPy's
+``axis`` and ``keepdims`` are accepted as aliases.
 """
+import functools
 import numbers
 
 import numpy
 
 from . import backend
-from .autograd import backward as _run_backward
+from .autograd import backward as _run_backward, is_grad_enabled
+from .return_types import min_max
 
-float32, float64, int64, int32, bool_ = numpy.float32, numpy.float64, numpy.int64, numpy.int32, numpy.bool_
+float16, float32, float64 = numpy.float16, numpy.float32, numpy.float64
+int8, int16, int32, int64, uint8, bool_ = numpy.int8, numpy.int16, numpy.int32, numpy.int64, numpy.uint8, numpy.bool_
+
+
+def _host_data(data):
+    """Nested lists/tuples that may hold Tensors or device arrays, as host arrays/numbers."""
+    if isinstance(data, Tensor):
+        return backend.to_numpy(data.data)
+    if isinstance(data, (list, tuple)):
+        return [_host_data(d) for d in data]
+    if backend.device_of(data) == backend.CUDA:
+        return backend.to_numpy(data)
+    return data
 
 
 def _infer_array(data, device, dtype):
@@ -23,15 +45,36 @@ def _infer_array(data, device, dtype):
     """
     xp = backend.xp_of(device)
     if isinstance(data, (numpy.ndarray, numpy.generic)) or backend.device_of(data) == backend.CUDA:
-        array = xp.array(backend.to_device(data, device) if device == backend.CPU else data, dtype=dtype, copy=True)
-    else:
+        return xp.array(backend.to_device(data, device) if device == backend.CPU else data, dtype=dtype, copy=True)
+    try:
         host = numpy.asarray(data)
-        if dtype is None and host.dtype == numpy.float64:
-            host = host.astype(numpy.float32)
-        if host.dtype == object:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r}")
-        array = xp.asarray(host, dtype=dtype) if device == backend.CUDA else numpy.array(host, dtype=dtype)
-    return array
+    except (ValueError, TypeError):                 # e.g. a list holding device arrays
+        host = numpy.asarray(_host_data(data))
+    if host.dtype == object:
+        host = numpy.asarray(_host_data(data))      # a list holding Tensors
+    if host.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r}")
+    if dtype is None and host.dtype == numpy.float64 and not isinstance(data, numpy.generic):
+        host = host.astype(numpy.float32)
+    return xp.asarray(host, dtype=dtype) if device == backend.CUDA else numpy.array(host, dtype=dtype)
+
+
+def numpy_names(method):
+    """Let NumPy's ``axis=``/``keepdims=`` stand for PyTorch's ``dim=``/``keepdim=``."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if torch_name in kwargs:
+                    raise TypeError(f"{method.__name__}() got both {torch_name}= and its alias {numpy_name}=")
+                kwargs[torch_name] = kwargs.pop(numpy_name)
+        return method(self, *args, **kwargs)
+    return wrapper
+
+
+def _sizes(args):
+    """``f(2, 3)`` or ``f((2, 3))``: the sizes as a tuple."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
 class Tensor:
@@ -42,7 +85,7 @@ class Tensor:
     ("cpu" or "cuda"; default: ``tg.set_default_device`` / $TINYGRAD_BN_DEVICE / "cpu").
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "device", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "device", "_version", "_base", "__weakref__")
     __array_priority__ = 1000   # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, device=None, dtype=None):
@@ -51,10 +94,12 @@ class Tensor:
         if device is None and backend.device_of(data) == backend.CUDA:
             device = backend.CUDA
         self.device = backend.check_device(device)
-        self.data = _infer_array(data, self.device, dtype)
+        self.data = _infer_array(data, self.device, None if dtype is None else numpy.dtype(dtype))
         self._grad = None
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
+        self._version = [0]
+        self._base = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -72,10 +117,23 @@ class Tensor:
         t = object.__new__(Tensor)
         t.data = array
         t._grad = None
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad_fn = None
         t.device = device
+        t._version = [0]
+        t._base = None
         return t
+
+    def _view(self, array):
+        """A Tensor around ``array``; where it shares self's memory it is a view:
+        it shares self's version counter and remembers self (or self's own base)."""
+        out = Tensor.wrap(array, self.device)
+        if self.xp.may_share_memory(array, self.data):
+            if len(self._version) == 1:
+                self._version.append("has views")      # marks the counter as shared by views
+            out._version = self._version
+            out._base = self if self._base is None else self._base
+        return out
 
     # ------------------------------------------------------------ attributes
     @property
@@ -86,22 +144,44 @@ class Tensor:
     def ndim(self):
         return self.data.ndim
 
-    @property
-    def size(self):
-        """Number of elements (``numel`` in PyTorch)."""
-        return self.data.size
+    def dim(self):
+        """Number of dimensions (``ndim``)."""
+        return self.data.ndim
+
+    ndimension = dim
+
+    def size(self, dim=None):
+        """The shape, or with ``dim`` the extent of one dimension (as ``torch.Tensor.size``)."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[ops.canonical_dim(dim, self.ndim)]
 
     def numel(self):
+        """Number of elements."""
         return self.data.size
+
+    nelement = numel
 
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
     @property
     def dtype(self):
         return self.data.dtype
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    @property
+    def is_cuda(self):
+        return self.device == backend.CUDA
 
     @property
     def xp(self):
@@ -112,6 +192,15 @@ class Tensor:
     def is_leaf(self):
         """Made by the user (or detached), not by a recorded operation."""
         return self.grad_fn is None
+
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded for differentiation."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
 
     @property
     def grad(self):
@@ -132,11 +221,12 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Start (or stop) recording operations on this leaf; returns self."""
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise RuntimeError(f"only tensors of floating point dtype can require gradients, "
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients, "
                                f"got {self.data.dtype}")
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad can only be switched off on a leaf; use detach()")
-        self.requires_grad = bool(requires_grad)
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; to use a computed "
+                               "tensor without its graph, use detach()")
+        self._requires_grad = bool(requires_grad)
         return self
 
     # ------------------------------------------------------------ autograd
@@ -148,8 +238,8 @@ class Tensor:
         backward; ``create_graph`` records the backward pass itself so the
         gradients can be differentiated again.
         """
-        if not self.requires_grad:
-            raise RuntimeError("this tensor does not require grad and has no grad_fn: "
+        if not self._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
                                "nothing to differentiate")
         if gradient is None:
             if self.data.size != 1:
@@ -170,12 +260,31 @@ class Tensor:
         _run_backward(self, gradient, retain_graph, create_graph)
 
     def detach(self):
-        """The same data, cut from the graph (a new leaf that does not require grad)."""
-        return Tensor.wrap(self.data, self.device)
+        """The same data, cut from the graph: a new leaf that does not require grad.
+        It shares the array, and so the version counter, with self."""
+        out = Tensor.wrap(self.data, self.device)
+        out._version = self._version
+        return out
 
+    def detach_(self):
+        """Cut self from the graph, in place (self becomes a leaf)."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        """A copy of the data that stays in the graph (dL/dx = dL/dy)."""
+        return ops.Clone.apply(self)
+
+    def contiguous(self):
+        """Self if its array is C-contiguous, else a contiguous copy in the graph."""
+        flags = self.data.flags
+        return self if flags.c_contiguous else self.clone()
+
+    # ------------------------------------------------------------ conversion
     def numpy(self):
         """The data as a host NumPy array (a copy from the GPU; shared on the CPU)."""
-        if self.requires_grad:
+        if self._requires_grad:
             raise RuntimeError("can't call numpy() on a tensor that requires grad: use detach().numpy()")
         return backend.to_numpy(self.data)
 
@@ -188,14 +297,30 @@ class Tensor:
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
 
-    def to(self, device=None, dtype=None):
-        """A copy on ``device`` and/or of ``dtype`` (self if nothing changes); differentiable."""
+    def to(self, *args, device=None, dtype=None, copy=False):
+        """A copy on ``device`` and/or of ``dtype`` (self if nothing changes and not ``copy``);
+        differentiable.  As ``torch.Tensor.to``: ``to("cuda")``, ``to(tg.float64)``,
+        ``to("cpu", tg.float64)``, ``to(other_tensor)``."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, str):
+                device = arg
+            else:
+                try:
+                    dtype = numpy.dtype(arg)
+                except TypeError:
+                    raise TypeError(f"to(): expected a device name, a dtype or a Tensor, "
+                                    f"got {type(arg).__name__} {arg!r}") from None
         out = self
         if device is not None and backend.check_device(device) != self.device:
             out = ops.ToDevice.apply(out, backend.check_device(device))
         if dtype is not None and numpy.dtype(dtype) != self.dtype:
             out = ops.Cast.apply(out, numpy.dtype(dtype))
-        return out
+        return out.clone() if copy and out is self else out
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
 
     def cpu(self):
         return self.to("cpu")
@@ -209,16 +334,49 @@ class Tensor:
     def double(self):
         return self.to(dtype=float64)
 
+    def half(self):
+        return self.to(dtype=float16)
+
+    def long(self):
+        return self.to(dtype=int64)
+
+    def int(self):
+        return self.to(dtype=int32)
+
+    def bool(self):
+        return self.to(dtype=bool_)
+
+    def __dlpack__(self, stream=None):
+        """Zero-copy export (DLPack) to NumPy, CuPy, PyTorch, ...: ``torch.from_dlpack(t)``."""
+        if self._requires_grad:
+            raise RuntimeError("can't export a tensor that requires grad through DLPack: use tensor.detach()")
+        return self.data.__dlpack__() if stream is None else self.data.__dlpack__(stream=stream)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
     def __repr__(self):
         extra = ""
         if self.grad_fn is not None:
             extra = f", grad_fn=<{type(self.grad_fn).__name__}>"
-        elif self.requires_grad:
+        elif self._requires_grad:
             extra = ", requires_grad=True"
         if self.device != backend.CPU:
             extra += f", device='{self.device}'"
         body = numpy.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
         return f"tensor({body}, dtype={self.dtype}{extra})"
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"``: a one-element tensor formats as its number."""
+        if self.data.size == 1 and not isinstance(self.item(), bool):
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+    def __round__(self, ndigits=None):
+        """``round(t)`` / ``round(t, 3)`` of a one-element tensor, as a Python number."""
+        return round(self.item(), ndigits)
 
     def __bool__(self):
         if self.data.size != 1:
@@ -229,6 +387,12 @@ class Tensor:
         return float(self.item())
 
     def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, "
+                            f"got {self.dtype} of shape {self.shape}")
         return int(self.item())
 
     __hash__ = object.__hash__
@@ -245,8 +409,10 @@ class Tensor:
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
             if self.data.dtype.kind == "f":
                 dtype = self.data.dtype
+            elif isinstance(other, numbers.Integral):
+                dtype = self.data.dtype if self.data.dtype.kind in "iu" else numpy.int64
             else:
-                dtype = numpy.int64 if isinstance(other, numbers.Integral) else float32
+                dtype = float32
             return Tensor.wrap(self.xp.asarray(other, dtype=dtype), self.device)
         return Tensor(other, device=self.device)
 
@@ -296,10 +462,11 @@ class Tensor:
         return self._binary(ops.Pow, other, reflected=True)
 
     def __matmul__(self, other):
-        return self._binary(ops.MatMul, other)
+        """Matrix product; both operands must have the same dtype (as in PyTorch)."""
+        return ops.MatMul.apply(self, self._operand(other))
 
     def __rmatmul__(self, other):
-        return self._binary(ops.MatMul, other, reflected=True)
+        return ops.MatMul.apply(self._operand(other), self)
 
     def __neg__(self):
         return ops.Neg.apply(self)
@@ -307,10 +474,33 @@ class Tensor:
     def __pos__(self):
         return self
 
+    def __abs__(self):
+        return self.abs()
+
     def __getitem__(self, index):
         return ops.GetItem.apply(self, ops.plain_index(index))
 
-    # comparisons: boolean tensors, never differentiated
+    # in place: x += y is x.add_(y), as in PyTorch (inplace.py)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __setitem__(self, index, value):
+        """``x[index] = value``, in place (a recorded op when x or value is in a graph)."""
+        inplace.set_items(self, ops.plain_index(index), value)
+
+    # comparisons and logic: boolean (or integer) tensors, never differentiated
     def _compare(self, other, fn):
         return Tensor.wrap(fn(self.data, self._operand(other).data), self.device)
 
@@ -332,15 +522,65 @@ class Tensor:
     def __ne__(self, other):
         return self._compare(other, self.xp.not_equal)
 
-    # ------------------------------------------------------------ methods
+    lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
+    less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+
+    def _bitwise(self, other, fn, name):
+        values = [self.data] + ([] if other is None else [self._operand(other).data])
+        for v in values:
+            if v.dtype.kind not in "biu":
+                raise TypeError(f"{name} is defined for boolean and integer tensors, got {v.dtype}")
+        return Tensor.wrap(fn(*values), self.device)
+
+    def __and__(self, other):
+        return self._bitwise(other, self.xp.bitwise_and, "&")
+
+    def __or__(self, other):
+        return self._bitwise(other, self.xp.bitwise_or, "|")
+
+    def __xor__(self, other):
+        return self._bitwise(other, self.xp.bitwise_xor, "^")
+
+    def __invert__(self):
+        return self._bitwise(None, self.xp.invert, "~")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def logical_not(self):
+        return Tensor.wrap(self.xp.logical_not(self.data), self.device)
+
+    def isnan(self):
+        return Tensor.wrap(self.xp.isnan(self.data), self.device)
+
+    def isinf(self):
+        return Tensor.wrap(self.xp.isinf(self.data), self.device)
+
+    def isfinite(self):
+        return Tensor.wrap(self.xp.isfinite(self.data), self.device)
+
+    @numpy_names
+    def any(self, dim=None, keepdim=False):
+        """Whether any element is true (nonzero), over ``dim`` or everything."""
+        axes = ops.canonical_dims(dim, self.ndim)
+        return Tensor.wrap(self.xp.any(self.data, axis=axes, keepdims=keepdim), self.device)
+
+    @numpy_names
+    def all(self, dim=None, keepdim=False):
+        """Whether every element is true (nonzero), over ``dim`` or everything."""
+        axes = ops.canonical_dims(dim, self.ndim)
+        return Tensor.wrap(self.xp.all(self.data, axis=axes, keepdims=keepdim), self.device)
+
+    # ------------------------------------------------------------ arithmetic methods
     def matmul(self, other):
         return self @ other
 
-    def add(self, other):
-        return self + other
+    def add(self, other, alpha=1):
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else self._operand(other) * alpha)
 
-    def sub(self, other):
-        return self - other
+    def sub(self, other, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else self._operand(other) * alpha)
 
     def mul(self, other):
         return self * other
@@ -353,6 +593,8 @@ class Tensor:
 
     def neg(self):
         return -self
+
+    multiply, divide, subtract, negative = mul, div, sub, neg
 
     def exp(self):
         return ops.Exp.apply(self)
@@ -384,78 +626,309 @@ class Tensor:
     def minimum(self, other):
         return ops.Minimum.apply(self, self._operand(other))
 
-    def sum(self, axis=None, keepdims=False):
-        return ops.Sum.apply(self, ops.normalize_axis(axis, self.ndim), keepdims)
+    def clamp(self, min=None, max=None):
+        """Each element limited to [min, max] (either bound may be None);
+        dL/dx = dL/dy where min <= x <= max, else 0 (as torch.clamp)."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must not be None")
+        for bound in (min, max):
+            if bound is not None and not isinstance(bound, numbers.Number):
+                raise TypeError(f"clamp: min and max must be numbers or None, got {type(bound).__name__}")
+        return ops.Clamp.apply(self, min, max)
 
-    def mean(self, axis=None, keepdims=False):
-        return ops.Mean.apply(self, ops.normalize_axis(axis, self.ndim), keepdims)
+    clip = clamp
 
-    def var(self, axis=None, keepdims=False, correction=1):
-        """Variance with ``correction`` (1 = unbiased, as torch.var; 0 = biased)."""
-        return ops.Var.apply(self, ops.normalize_axis(axis, self.ndim), keepdims, correction)
+    def round(self, decimals=0):
+        """Rounded to ``decimals`` places, halves to even (no gradient flows: the
+        derivative is 0 almost everywhere)."""
+        return Tensor.wrap(self.xp.round(self.data, decimals), self.device)
 
-    def max(self, axis=None, keepdims=False):
-        return ops.Max.apply(self, ops.normalize_axis(axis, self.ndim), keepdims)
+    def masked_fill(self, mask, value):
+        """self with ``value`` where the boolean ``mask`` is true; no gradient reaches self there."""
+        mask = mask.data if isinstance(mask, Tensor) else self.xp.asarray(mask)
+        if mask.dtype != numpy.bool_:
+            raise TypeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+        return where(Tensor.wrap(mask, self.device), value, self)
 
-    def min(self, axis=None, keepdims=False):
-        return ops.Min.apply(self, ops.normalize_axis(axis, self.ndim), keepdims)
+    def where(self, condition, other):
+        """self where ``condition`` holds, else ``other`` (as torch.Tensor.where)."""
+        return where(condition, self, other)
 
+    # ------------------------------------------------------------ reductions
+    @numpy_names
+    def sum(self, dim=None, keepdim=False):
+        return ops.Sum.apply(self, ops.canonical_dims(dim, self.ndim), keepdim)
+
+    @numpy_names
+    def mean(self, dim=None, keepdim=False):
+        return ops.Mean.apply(self, ops.canonical_dims(dim, self.ndim), keepdim)
+
+    @numpy_names
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Variance; ``correction`` 1 (the default, unbiased, as torch.var) or 0 (biased);
+        ``unbiased=False`` is the older spelling of ``correction=0``."""
+        correction = _correction(unbiased, correction)
+        return ops.Var.apply(self, ops.canonical_dims(dim, self.ndim), keepdim, correction)
+
+    @numpy_names
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Standard deviation: the square root of ``var`` (same arguments)."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    @numpy_names
+    def amax(self, dim=(), keepdim=False):
+        """Maximum over ``dim`` (an int, a tuple, or () for every dim); tied elements share
+        the gradient equally."""
+        return ops.Max.apply(self, ops.canonical_dims(None if dim == () else dim, self.ndim), keepdim)
+
+    @numpy_names
+    def amin(self, dim=(), keepdim=False):
+        """Minimum over ``dim``; tied elements share the gradient equally."""
+        return ops.Min.apply(self, ops.canonical_dims(None if dim == () else dim, self.ndim), keepdim)
+
+    @numpy_names
+    def max(self, dim=None, keepdim=False):
+        """``max()``: the largest element (ties share the gradient, as torch).  ``max(dim)``:
+        the named tuple ``(values, indices)`` along ``dim``, the gradient going to the
+        element at ``indices`` (the first maximum).  ``max(other)``: ``maximum``."""
+        return self._extreme(dim, keepdim, "max")
+
+    @numpy_names
+    def min(self, dim=None, keepdim=False):
+        """As ``max``, for the smallest elements."""
+        return self._extreme(dim, keepdim, "min")
+
+    def _extreme(self, dim, keepdim, pick):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if pick == "max" else self.minimum(dim)
+        if dim is None:
+            return (ops.Max if pick == "max" else ops.Min).apply(self, ops.canonical_dims(None, self.ndim), False)
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{pick}(): dim must be an int, got {dim!r} (amax/amin take several dims)")
+        indices = self.argmax(dim, keepdim=True) if pick == "max" else self.argmin(dim, keepdim=True)
+        values = self.gather(dim, indices)
+        if not keepdim and self.ndim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return min_max[pick](values, indices)
+
+    @numpy_names
+    def argmax(self, dim=None, keepdim=False):
+        """Index of the largest element (the first one), along ``dim`` or of the flattened tensor."""
+        return self._arg_extreme(dim, keepdim, "argmax")
+
+    @numpy_names
+    def argmin(self, dim=None, keepdim=False):
+        """Index of the smallest element (the first one), along ``dim`` or of the flattened tensor."""
+        return self._arg_extreme(dim, keepdim, "argmin")
+
+    def _arg_extreme(self, dim, keepdim, pick):
+        if self.data.size == 0:
+            raise IndexError(f"{pick}(): cannot take the {pick} of an empty tensor of shape {self.shape}")
+        find = getattr(self.xp, pick)
+        if dim is None:
+            index = find(self.data)
+            if keepdim:
+                index = index.reshape((1,) * self.ndim)
+            return Tensor.wrap(self.xp.asarray(index, dtype=numpy.int64), self.device)
+        axis = ops.canonical_dim(dim, self.ndim)
+        index = find(self.data, axis=axis) if self.ndim else find(self.data)
+        if keepdim and self.ndim:
+            index = self.xp.expand_dims(index, axis)
+        return Tensor.wrap(self.xp.asarray(index, dtype=numpy.int64), self.device)
+
+    def gather(self, dim, index):
+        """out[i][j][k] = self[i][index[i][j][k]][k] for dim = 1 (as torch.gather);
+        the gradient is added back at the gathered places."""
+        axis = ops.canonical_dim(dim, self.ndim)
+        index = index.data if isinstance(index, Tensor) else self.xp.asarray(index)
+        if index.dtype.kind not in "iu" or index.ndim != self.ndim:
+            raise TypeError(f"gather(): index must be an integer tensor with {self.ndim} dims, "
+                            f"got {index.dtype} with {index.ndim}")
+        grid = [self.xp.arange(n).reshape((1,) * i + (n,) + (1,) * (index.ndim - i - 1))
+                for i, n in enumerate(index.shape)]
+        grid[axis] = index
+        return self[tuple(grid)]
+
+    # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return ops.Reshape.apply(self, tuple(shape))
+        return ops.Reshape.apply(self, _sizes(shape))
 
-    view = reshape
+    def view(self, *shape):
+        """Reshape (here a view whenever NumPy can make one; see docs/pytorch.md)."""
+        return ops.Reshape.apply(self, _sizes(shape))
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
 
     def flatten(self, start_dim=0, end_dim=-1):
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
-        return self.reshape(shape)
+        start, end = ops.canonical_dim(start_dim, self.ndim), ops.canonical_dim(end_dim, self.ndim)
+        if start > end:
+            raise ValueError(f"flatten() has invalid args: start_dim {start_dim} cannot come after end_dim {end_dim}")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def transpose(self, dim0, dim1):
-        """Swap two axes (as torch.transpose); ``permute`` takes a whole order."""
+        """Swap two dims (as torch.transpose); ``permute`` takes a whole order."""
         order = list(range(self.ndim))
+        dim0, dim1 = ops.canonical_dim(dim0, self.ndim), ops.canonical_dim(dim1, self.ndim)
         order[dim0], order[dim1] = order[dim1], order[dim0]
         return ops.Permute.apply(self, tuple(order))
 
-    def permute(self, *axes):
-        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return ops.Permute.apply(self, tuple(a % self.ndim for a in axes))
+    swapaxes = transpose
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    def permute(self, *dims):
+        dims = tuple(ops.canonical_dim(d, self.ndim) for d in _sizes(dims))
+        if len(dims) != self.ndim or len(set(dims)) != len(dims):
+            raise RuntimeError(f"permute(): dims {dims} are not a permutation of the {self.ndim} dims "
+                               f"of shape {self.shape}")
+        return ops.Permute.apply(self, dims)
 
     @property
     def T(self):
-        """The axes reversed (a matrix transposed)."""
+        """The dims reversed (a matrix transposed)."""
         return ops.Permute.apply(self, tuple(range(self.ndim))[::-1])
 
     def broadcast_to(self, shape):
         return ops.BroadcastTo.apply(self, tuple(shape))
 
-    expand = broadcast_to
+    def expand(self, *sizes):
+        """Broadcast to ``sizes``; -1 keeps a dim's size (as torch.expand; here a copy)."""
+        sizes = _sizes(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+                               f"to the number of dimensions in the tensor ({self.ndim})")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        return ops.BroadcastTo.apply(self, shape)
 
-    def unsqueeze(self, axis):
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+    def expand_as(self, other):
+        return self.expand(other.shape)
 
-    def squeeze(self, axis=None):
-        if axis is None:
+    def repeat(self, *repeats):
+        """The tensor tiled ``repeats[i]`` times along dim i (as torch.repeat: new leading
+        dims when there are more repeats than dims)."""
+        repeats = _sizes(repeats)
+        if len(repeats) < self.ndim:
+            raise RuntimeError(f"repeat: the number of repeats ({len(repeats)}) can not be smaller than the "
+                               f"number of dimensions of the tensor ({self.ndim})")
+        return ops.Repeat.apply(self, repeats)
+
+    def unsqueeze(self, dim):
+        dim = ops.canonical_dim(dim, self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def squeeze(self, dim=None):
+        """Drop size-1 dims: all of them, or ``dim`` (an int or tuple) where its size is 1."""
+        if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        axis = axis % self.ndim
-        if self.shape[axis] != 1:
-            return self
-        return self.reshape(self.shape[:axis] + self.shape[axis + 1:])
+        dims = ops.canonical_dims(dim, self.ndim)
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
-    def softmax(self, axis=-1):
-        """exp(x) / sum(exp(x)) along ``axis``, stable (the fused op of ops/softmax.py)."""
-        return ops.Softmax.apply(self, axis % self.ndim)
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces along ``dim`` (views), each of ceil(size / chunks) but the last."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        size = self.shape[ops.canonical_dim(dim, self.ndim)]
+        return self.split(max(-(-size // chunks), 1), dim)
 
-    def log_softmax(self, axis=-1):
-        """x - log(sum(exp(x))) along ``axis``, stable (the fused op of ops/softmax.py)."""
-        return ops.LogSoftmax.apply(self, axis % self.ndim)
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim`` (views): of ``split_size`` each (the last may be smaller),
+        or of the listed sizes, which must add up to the dim's size."""
+        axis = ops.canonical_dim(dim, self.ndim)
+        size = self.shape[axis]
+        if isinstance(split_size_or_sections, numbers.Integral):
+            step = int(split_size_or_sections)
+            if step <= 0 and size:
+                raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+            sections = [min(step, size - start) for start in range(0, size, step)] if size else [0]
+        else:
+            sections = list(split_size_or_sections)
+            if sum(sections) != size:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                                   f"size at dimension {dim}), but got split_sizes={sections}")
+        pieces, start = [], 0
+        for n in sections:
+            pieces.append(self[(slice(None),) * axis + (slice(start, start + n),)])
+            start += n
+        return tuple(pieces)
 
-    def where(self, condition, other):
-        """self where ``condition`` holds, else ``other`` (as torch.Tensor.where)."""
-        return where(condition, self, other)
+    # ------------------------------------------------------------ activations
+    @numpy_names
+    def softmax(self, dim=-1):
+        """exp(x) / sum(exp(x)) along ``dim``, stable (the fused op of ops/softmax.py)."""
+        return ops.Softmax.apply(self, ops.canonical_dim(dim, self.ndim))
+
+    @numpy_names
+    def log_softmax(self, dim=-1):
+        """x - log(sum(exp(x))) along ``dim``, stable (the fused op of ops/softmax.py)."""
+        return ops.LogSoftmax.apply(self, ops.canonical_dim(dim, self.ndim))
+
+    # ------------------------------------------------------------ in place (inplace.py)
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place."""
+        return inplace.modify(self, "add_", lambda x, y: x + (y if alpha == 1 else y * alpha), other)
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place."""
+        return inplace.modify(self, "sub_", lambda x, y: x - (y if alpha == 1 else y * alpha), other)
+
+    def mul_(self, other):
+        return inplace.modify(self, "mul_", lambda x, y: x * y, other)
+
+    def div_(self, other):
+        return inplace.modify(self, "div_", lambda x, y: x / y, other)
+
+    def pow_(self, exponent):
+        return inplace.modify(self, "pow_", lambda x, y: x ** y, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return inplace.modify(self, "clamp_", lambda x: x.clamp(min, max))
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return inplace.modify(self, "relu_", lambda x: x.relu())
+
+    def masked_fill_(self, mask, value):
+        return inplace.modify(self, "masked_fill_", lambda x: x.masked_fill(mask, value))
+
+    def fill_(self, value):
+        """Every element set to ``value``, in place."""
+        return inplace.fill(self, "fill_", value)
+
+    def zero_(self):
+        """Every element set to 0, in place."""
+        return inplace.fill(self, "zero_", 0)
+
+    def copy_(self, src):
+        """The values of ``src`` (broadcast, cast to self's dtype, moved to self's device)
+        written into self; differentiable with respect to ``src``."""
+        return inplace.fill(self, "copy_", src)
+
+    def uniform_(self, low=0.0, high=1.0):
+        """Fill with draws from U(low, high) (the library's seeded generator)."""
+        return inplace.fill(self, "uniform_", backend.rng().uniform(low, high, self.shape))
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with draws from N(mean, std^2) (the library's seeded generator)."""
+        return inplace.fill(self, "normal_", backend.rng().normal(mean, std, self.shape))
+
+
+def _correction(unbiased, correction):
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: give either unbiased or correction, not both")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    return 1 if correction is None else correction
 
 
 def where(condition, x, y):
@@ -463,7 +936,9 @@ def where(condition, x, y):
     x = x if isinstance(x, Tensor) else (y._operand(x) if isinstance(y, Tensor) else Tensor(x))
     y = x._operand(y)
     cond = condition.data if isinstance(condition, Tensor) else x.xp.asarray(condition)
+    if cond.dtype != numpy.bool_:
+        raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
     return ops.Where.apply(cond, x, y)
 
 
-from . import ops  # noqa: E402  (ops build Tensors)
+from . import ops, inplace  # noqa: E402  (ops and inplace build Tensors)

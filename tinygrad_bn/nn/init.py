@@ -1,8 +1,9 @@
 """Weight initialisation, in place, with PyTorch's formulas and defaults.
 
 Every function draws from the library's generator (``tg.manual_seed``) on the
-host, writes into ``tensor.data`` on the tensor's device without recording
-anything, and returns the tensor.
+host, writes into the tensor with its in-place methods (``uniform_``,
+``normal_``, ``fill_``, ``copy_``) under ``no_grad``, so nothing is recorded,
+and returns the tensor.
 
 The scaled initialisations keep the variance of activations (forward) or of
 gradients (backward) roughly constant from layer to layer.  For a weight of
@@ -62,25 +63,21 @@ def _fan(tensor, mode):
 
 
 @no_grad()
-def _write(tensor, host_array):
-    """Copy a host array into the tensor's data, in place, on its device and in its dtype."""
-    tensor.data[...] = backend.to_device(host_array.astype(tensor.dtype), tensor.device)
-    return tensor
-
-
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with draws from U(a, b)."""
-    return _write(tensor, backend.rng().uniform(a, b, tensor.shape))
+    return tensor.uniform_(a, b)
 
 
+@no_grad()
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with draws from N(mean, std^2)."""
-    return _write(tensor, backend.rng().normal(mean, std, tensor.shape))
+    return tensor.normal_(mean, std)
 
 
+@no_grad()
 def constant_(tensor, val):
     """Fill with ``val``."""
-    return _write(tensor, numpy.full(tensor.shape, val))
+    return tensor.fill_(val)
 
 
 def zeros_(tensor):
@@ -131,7 +128,7 @@ def orthogonal_(tensor, gain=1.0):
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_ needs a tensor with at least 2 dimensions, got shape {tensor.shape}")
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     draw = backend.rng().standard_normal((rows, cols))
     if rows < cols:
         draw = draw.T
@@ -139,4 +136,5 @@ def orthogonal_(tensor, gain=1.0):
     q *= numpy.sign(numpy.diag(r))
     if rows < cols:
         q = q.T
-    return _write(tensor, gain * q.reshape(tensor.shape))
+    with no_grad():
+        return tensor.copy_(gain * q.reshape(tensor.shape))

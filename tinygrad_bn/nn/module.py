@@ -32,8 +32,8 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
-            self.data, self.device = data.data, data.device
-            self._grad, self.grad_fn, self.requires_grad = None, None, False
+            self.data, self.device, self._version, self._base = data.data, data.device, data._version, None
+            self._grad, self.grad_fn, self._requires_grad = None, None, False
             if requires_grad:
                 self.requires_grad_(True)
         else:

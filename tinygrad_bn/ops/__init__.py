@@ -5,12 +5,12 @@ arrays through the backend's array module, ``backward`` returns the
 vector-Jacobian product written with Tensor operations (so it can itself be
 differentiated when ``create_graph=True``).
 """
-from .shape import (normalize_axis, plain_index, reduce_to, Reshape, Permute, BroadcastTo,
-                    GetItem, IndexAdd, Concatenate, Stack, concatenate, stack)
+from .shape import (canonical_dim, canonical_dims, plain_index, reduce_to, Reshape, Permute, BroadcastTo,
+                    GetItem, IndexAdd, IndexPut, Repeat, Concatenate, Stack, concatenate, stack)
 from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
 from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU
-from .select import Maximum, Minimum, Where
+from .select import Maximum, Minimum, Where, Clamp
 from .reduce import Sum, Mean, Var, Max, Min
 from .matmul import MatMul
 from .softmax import Softmax, LogSoftmax
-from .convert import ToDevice, Cast
+from .convert import ToDevice, Cast, Clone

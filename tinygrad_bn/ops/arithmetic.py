@@ -36,11 +36,12 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
         return x.data * y.data
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
+        x, y = ctx.saved_tensors
         dx = grad * y if ctx.needs_input_grad[0] else None
         dy = grad * x if ctx.needs_input_grad[1] else None
         return dx, dy
@@ -54,12 +55,13 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
         z = x.data / y.data
         return z if x.dtype.kind == "f" or y.dtype.kind == "f" else z.astype("float32")
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
+        x, y = ctx.saved_tensors
         dx = grad / y if ctx.needs_input_grad[0] else None
         dy = -grad * x / (y * y) if ctx.needs_input_grad[1] else None
         return dx, dy
@@ -83,11 +85,12 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
         return x.data ** y.data
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
+        x, y = ctx.saved_tensors
         dx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
         dy = grad * x ** y * x.log() if ctx.needs_input_grad[1] else None
         return dx, dy

@@ -25,6 +25,8 @@ sum_j dxhat_j x_hat_j = gamma * dgamma, so
 The derivation is in docs/batchnorm.md; the composed reference it is tested
 against is tinygrad_bn/nn/batchnorm_reference.py.
 """
+import math
+
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor
 
@@ -43,7 +45,7 @@ def normalize(x, axes, eps):
     """(x_hat, 1/sigma, mu, var) per channel (biased var; statistics keep size-1 axes).
     x may be an array or a Tensor: the same arithmetic serves the fast forward
     and the recorded recomputation of the double backward."""
-    m = x.size // x.shape[1]
+    m = math.prod(x.shape) // x.shape[1]
     mean = x.sum(axis=axes, keepdims=True) * (1 / m)
     centered = x - mean
     var = (centered * centered).sum(axis=axes, keepdims=True) * (1 / m)
@@ -87,12 +89,12 @@ class BatchNorm(Function):
             running_var.data *= 1 - momentum
             running_var.data += (momentum * m / (m - 1)) * var.reshape(-1)
         ctx.axes, ctx.shape, ctx.m, ctx.eps = axes, shape, m, eps
-        ctx.save_for_backward(x_hat, inv_sigma)      # arrays: only the fast path below reads them
+        ctx.save_for_backward(x, weight, x_hat, inv_sigma)   # x_hat, 1/sigma: arrays for the fast path
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.inputs[:2]
+        x, weight, x_hat, inv_sigma = ctx.saved_tensors
         if is_grad_enabled():
             # create_graph: recompute x_hat from x with recorded ops, so the
             # gradient below is itself differentiable with respect to x, gamma and dy
@@ -101,7 +103,6 @@ class BatchNorm(Function):
             dx, dgamma, dbeta = normalize_backward(grad, x_hat, inv_sigma, gamma, ctx.axes, ctx.m)
         else:
             # the usual path: array arithmetic on the saved x_hat and 1/sigma
-            x_hat, inv_sigma = ctx.saved_tensors
             gamma = None if weight is None else weight.data.reshape(ctx.shape)
             arrays = normalize_backward(grad.data, x_hat, inv_sigma, gamma, ctx.axes, ctx.m)
             dx, dgamma, dbeta = (Tensor.wrap(a, x.device) for a in arrays)

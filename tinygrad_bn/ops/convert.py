@@ -1,4 +1,4 @@
-"""Moves between devices and dtypes; differentiable, so a graph may cross them."""
+"""Moves between devices and dtypes, and plain copies; differentiable, so a graph may cross them."""
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
@@ -27,3 +27,15 @@ class Cast(Function):
     def backward(ctx, grad):
         x = ctx.inputs[0]
         return (Cast.apply(grad, x.dtype) if x.dtype.kind == "f" else None), None
+
+
+class Clone(Function):
+    """y = a copy of x (memory of its own).   dL/dx = dL/dy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad

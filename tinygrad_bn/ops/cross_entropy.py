@@ -22,7 +22,7 @@ class CrossEntropy(Function):
         logp = LogSoftmax.apply(logits, 1)
         rows = logits.xp.arange(logits.shape[0])
         nll = -logp.data[rows, target.data]
-        ctx.save_for_backward(logp)
+        ctx.save_for_backward(logp, target)
         ctx.rows = rows
         if reduction == "mean":
             return nll.mean()
@@ -30,8 +30,8 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        logits, target, reduction = ctx.inputs
-        logp, = ctx.saved_tensors
+        logits, reduction = ctx.inputs[0], ctx.inputs[2]
+        logp, target = ctx.saved_tensors
         onehot = logits.xp.zeros(logits.shape, dtype=logits.dtype)
         onehot[ctx.rows, target.data] = 1
         scale = 1 / logits.shape[0] if reduction == "mean" else 1

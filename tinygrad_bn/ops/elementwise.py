@@ -29,11 +29,13 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return x.xp.log(x.data)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / ctx.inputs[0]
+        x, = ctx.saved_tensors
+        return grad / x
 
 
 class Sqrt(Function):
@@ -56,11 +58,12 @@ class Abs(Function):
 
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return x.xp.abs(x.data)
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.inputs[0]
+        x, = ctx.saved_tensors
         return grad * Tensor.wrap(x.xp.sign(x.data), x.device)
 
 
@@ -101,16 +104,18 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0).   dL/dx = dL/dy where x > 0, else 0."""
+    """y = max(x, 0).   dL/dx = dL/dy where y > 0 (that is, x > 0), else 0."""
 
     @staticmethod
     def forward(ctx, x):
-        return x.xp.maximum(x.data, 0)
+        y = Tensor.wrap(x.xp.maximum(x.data, 0), x.device)
+        ctx.save_for_backward(y)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        x = ctx.inputs[0]
-        return grad * Tensor.wrap((x.data > 0).astype(x.dtype), x.device)
+        y, = ctx.saved_tensors
+        return grad * Tensor.wrap((y.data > 0).astype(y.dtype), y.device)
 
 
 class LeakyReLU(Function):
@@ -118,10 +123,12 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
         return x.xp.where(x.data > 0, x.data, x.data * x.dtype.type(slope))
 
     @staticmethod
     def backward(ctx, grad):
-        x, slope = ctx.inputs
+        (x,), slope = ctx.saved_tensors, ctx.slope
         xp = x.xp
         return grad * Tensor.wrap(xp.where(x.data > 0, 1, slope).astype(x.dtype), x.device), None

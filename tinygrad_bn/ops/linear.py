@@ -22,6 +22,7 @@ class Linear(Function):
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
                              f"weight of shape {weight.shape} expects {weight.shape[1]}")
+        ctx.save_for_backward(x, weight)
         y = x.data @ weight.data.T
         if bias is not None:
             if bias.shape != (weight.shape[0],):
@@ -32,7 +33,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, bias = ctx.inputs
+        x, weight = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
 
         def gradients(grad, x, weight):

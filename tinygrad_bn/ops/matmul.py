@@ -17,11 +17,14 @@ class MatMul(Function):
             raise ValueError(f"matmul needs at least 1-D operands, got shapes {x.shape} and {y.shape}")
         if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
             raise ValueError(f"matmul shape mismatch: {x.shape} @ {y.shape}")
+        if x.dtype != y.dtype:
+            raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {x.dtype} != {y.dtype}")
+        ctx.save_for_backward(x, y)
         return x.xp.matmul(x.data, y.data)
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
+        x, y = ctx.saved_tensors
         x2 = x if x.ndim > 1 else x.reshape((1,) + x.shape)
         y2 = y if y.ndim > 1 else y.reshape(y.shape + (1,))
         if x.ndim == 1:

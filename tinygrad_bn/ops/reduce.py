@@ -54,6 +54,7 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims, correction):
+        ctx.save_for_backward(x)
         n = _count(x, axes)
         if n - correction <= 0:
             raise ValueError(f"var over {n} elements with correction={correction}: "
@@ -62,8 +63,8 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, axes, keepdims, correction = ctx.inputs
-        centered = x - x.mean(axis=axes, keepdims=True)
+        (x,), axes, keepdims, correction = ctx.saved_tensors, *ctx.inputs[1:]
+        centered = x - x.mean(axes, keepdim=True)
         scale = 2.0 / (_count(x, axes) - correction)
         return _spread(grad, x, axes, keepdims) * centered * scale, None, None, None
 
@@ -80,11 +81,12 @@ class _Extreme(Function):
     def forward(cls, ctx, x, axes, keepdims):
         if x.data.size == 0:
             raise ValueError(f"{cls.pick}() of an empty tensor of shape {x.shape}")
+        ctx.save_for_backward(x)
         return getattr(x.data, cls.pick)(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
-        x, axes, keepdims = ctx.inputs
+        (x,), axes, keepdims = ctx.saved_tensors, *ctx.inputs[1:]
         extreme = getattr(x.data, type(ctx).pick)(axis=axes, keepdims=True)
         winners = (x.data == extreme).astype(grad.dtype)
         share = winners / winners.sum(axis=axes, keepdims=True)

@@ -1,4 +1,4 @@
-"""Ops that choose between elements: maximum, minimum, where."""
+"""Ops that choose between elements: maximum, minimum, where, clamp."""
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -13,11 +13,12 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, x, y):
+        ctx.save_for_backward(x, y)
         return getattr(x.xp, cls.pick)(x.data, y.data)
 
     @staticmethod
     def backward(ctx, grad):
-        x, y = ctx.inputs
+        x, y = ctx.saved_tensors
         xp = x.xp
         wins = x.data > y.data if type(ctx).pick == "maximum" else x.data < y.data
         share_x = (wins + 0.5 * (x.data == y.data)).astype(grad.dtype)
@@ -51,3 +52,24 @@ class Where(Function):
         dx = Where.apply(cond, grad, zero) if ctx.needs_input_grad[1] else None
         dy = Where.apply(cond, zero, grad) if ctx.needs_input_grad[2] else None
         return None, dx, dy
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high) (a bound that is None is absent).
+    dL/dx = dL/dy where low <= x <= high, else 0 (the bounds included, as torch.clamp)."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        return x.xp.clip(x.data, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        low, high = ctx.inputs[1:]
+        inside = x.xp.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x.data >= low
+        if high is not None:
+            inside &= x.data <= high
+        return grad * Tensor.wrap(inside.astype(grad.dtype), grad.device), None, None

@@ -3,20 +3,32 @@ broadcast, indexing, concatenation.  Their backward passes move the gradient
 back, so each op's backward is (a sum of) another op of this file."""
 from ..autograd import Function
 from ..backend import scatter_add
+from ..tensor import Tensor
 
 
-def normalize_axis(axis, ndim):
-    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative ints."""
-    if axis is None:
+def canonical_dim(dim, ndim):
+    """``dim`` (negative counts from the end) as an index in [0, ndim); IndexError
+    with PyTorch's message otherwise.  A 0-d tensor accepts -1 and 0."""
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        try:
+            dim = dim.__index__()
+        except AttributeError:
+            raise TypeError(f"dim must be an int, got {type(dim).__name__} {dim!r}") from None
+    extent = max(ndim, 1)
+    if not -extent <= dim < extent:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-extent}, {extent - 1}], "
+                         f"but got {dim})")
+    return dim % extent if ndim else 0
+
+
+def canonical_dims(dims, ndim):
+    """``dims`` (None = all, an int, or a sequence) as a sorted tuple of dims in [0, ndim)."""
+    if dims is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    normalized = []
-    for a in axes:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        normalized.append(a % ndim if ndim else 0)
+    dims = (dims,) if not isinstance(dims, (tuple, list)) else tuple(dims)
+    normalized = [canonical_dim(d, ndim) for d in dims]
     if len(set(normalized)) != len(normalized):
-        raise ValueError(f"repeated axis in {axis}")
+        raise RuntimeError(f"dim {normalized[0]} appears multiple times in the list of dims {dims}")
     return tuple(sorted(normalized)) if ndim else ()
 
 
@@ -26,7 +38,7 @@ def reduce_to(grad, like):
     if grad.data.shape != like.data.shape:
         lead = grad.ndim - like.ndim
         stretched = tuple(lead + i for i, n in enumerate(like.shape) if n == 1 and grad.shape[lead + i] != 1)
-        grad = grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(like.shape)
+        grad = grad.sum(tuple(range(lead)) + stretched, True).reshape(like.shape)
     if grad.data.dtype != like.data.dtype:
         grad = grad.to(dtype=like.dtype)
     return grad
@@ -34,7 +46,6 @@ def reduce_to(grad, like):
 
 def plain_index(index):
     """An index with Tensors replaced by their arrays (hashable parts stay as they are)."""
-    from ..tensor import Tensor
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
@@ -55,7 +66,7 @@ class Reshape(Function):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         try:
-            return x.data.reshape(shape)
+            return x._view(x.data.reshape(shape))
         except ValueError:
             raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
                              f"into shape {shape}") from None
@@ -74,7 +85,7 @@ class Permute(Function):
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"{axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
         ctx.axes = axes
-        return x.xp.transpose(x.data, axes)
+        return x._view(x.xp.transpose(x.data, axes))
 
     @staticmethod
     def backward(ctx, grad):
@@ -107,7 +118,7 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        return x.data[index]
+        return x._view(x.data[index]) if _is_basic(index) else x.data[index]
 
     @staticmethod
     def backward(ctx, grad):
@@ -132,6 +143,46 @@ class IndexAdd(Function):
     def backward(ctx, grad):
         index = ctx.inputs[1]
         return GetItem.apply(grad, index), None, None
+
+
+class IndexPut(Function):
+    """y = x with y[index] = v (v broadcast over the indexed places): ``x[index] = v``
+    out of place.  dL/dx = dL/dy with the indexed places set to 0; dL/dv =
+    dL/dy[index] (the engine sums it back over the axes v was broadcast along)."""
+
+    @staticmethod
+    def forward(ctx, x, index, v):
+        out = x.data.copy()
+        out[index] = v.data
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, v = ctx.inputs[1:]
+        dx = IndexPut.apply(grad, index, Tensor.wrap(grad.xp.zeros((), grad.dtype), grad.device)) \
+            if ctx.needs_input_grad[0] else None
+        dv = GetItem.apply(grad, index) if ctx.needs_input_grad[2] else None
+        return dx, None, dv
+
+
+class Repeat(Function):
+    """y = x tiled ``repeats[i]`` times along axis i (leading new axes where there are
+    more repeats than axes).  dL/dx = the tiles of dL/dy summed: dL/dy viewed
+    with each axis of length r * n split into (r, n), summed over the r axes."""
+
+    @staticmethod
+    def forward(ctx, x, repeats):
+        return x.xp.tile(x.data, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, repeats = ctx.inputs
+        shape = (1,) * (len(repeats) - x.ndim) + x.shape
+        split = []
+        for r, n in zip(repeats, shape):
+            split += [r, n]
+        tiles = grad.reshape(tuple(split)).sum(tuple(range(0, 2 * len(shape), 2)))
+        return tiles.reshape(x.shape), None
 
 
 class Concatenate(Function):
@@ -166,7 +217,6 @@ class Stack(Function):
 
 
 def _check_joinable(name, tensors):
-    from ..tensor import Tensor
     if not tensors:
         raise ValueError(f"{name} needs at least one tensor")
     for t in tensors:
@@ -174,15 +224,17 @@ def _check_joinable(name, tensors):
             raise TypeError(f"{name} takes Tensors, got {type(t).__name__}")
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis (``torch.cat``)."""
+def concatenate(tensors, dim=0, *, axis=None):
+    """Join tensors along an existing dim (``torch.cat``; ``axis`` is NumPy's name)."""
     tensors = list(tensors)
-    _check_joinable("concatenate", tensors)
-    return Concatenate.apply(axis % tensors[0].ndim, *tensors)
+    _check_joinable("cat", tensors)
+    dim = dim if axis is None else axis
+    return Concatenate.apply(canonical_dim(dim, tensors[0].ndim), *tensors)
 
 
-def stack(tensors, axis=0):
-    """Join tensors of equal shape along a new axis (``torch.stack``)."""
+def stack(tensors, dim=0, *, axis=None):
+    """Join tensors of equal shape along a new dim (``torch.stack``; ``axis`` is NumPy's name)."""
     tensors = list(tensors)
     _check_joinable("stack", tensors)
-    return Stack.apply(axis % (tensors[0].ndim + 1), *tensors)
+    dim = dim if axis is None else axis
+    return Stack.apply(canonical_dim(dim, tensors[0].ndim + 1), *tensors)

@@ -24,7 +24,7 @@ class Softmax(Function):
     def backward(ctx, grad):
         y, = ctx.saved_tensors
         axis = ctx.inputs[1]
-        return y * (grad - (grad * y).sum(axis=axis, keepdims=True)), None
+        return y * (grad - (grad * y).sum(axis, True)), None
 
 
 class LogSoftmax(Function):
@@ -42,4 +42,4 @@ class LogSoftmax(Function):
     def backward(ctx, grad):
         y, = ctx.saved_tensors
         axis = ctx.inputs[1]
-        return grad - y.exp() * grad.sum(axis=axis, keepdims=True), None
+        return grad - y.exp() * grad.sum(axis, True), None

@@ -1,0 +1,8 @@
+"""Named tuples returned by reductions that give values and indices, as ``torch.return_types``:
+``values, indices = x.max(dim=1)`` or ``x.max(dim=1).indices``."""
+from collections import namedtuple
+
+max = namedtuple("max", ["values", "indices"])   # noqa: A001  (torch.return_types.max)
+min = namedtuple("min", ["values", "indices"])   # noqa: A001
+
+min_max = {"max": max, "min": min}

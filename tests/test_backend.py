@@ -79,6 +79,15 @@ def test_cuda_without_cupy_says_what_to_install(without_cupy):
         assert "pip install 'tinygrad_bn[gpu]'" in str(info.value)
 
 
+def test_a_failed_set_default_device_changes_nothing(without_cupy):
+    tg.set_default_device("cpu")
+    with pytest.raises(RuntimeError, match="CuPy"):
+        tg.set_default_device("cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        tg.set_default_device("tpu")
+    assert tg.get_default_device() == "cpu" and tg.zeros(2).device == "cpu"
+
+
 def test_to_and_cpu_round_trip_keeps_values_and_dtype(device):
     x = tg.randn(3, 4, dtype=tg.float64)
     there = x.to(device)

@@ -257,6 +257,48 @@ def test_autograd_grad_of_an_intermediate_and_unused_inputs(device):
     assert gu is None
 
 
+def test_autograd_grad_stops_at_a_non_leaf_input(device):
+    """torch.autograd.grad runs only the graph between outputs and inputs: the history
+    behind a non-leaf input is neither run nor freed, so it can be used again."""
+    a = f64([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], device, requires_grad=True)
+    x = a.reshape(2, 3)                          # non-leaf input, made by Reshape
+    y = (x * x).sum()
+    (gx,) = tg.autograd.grad(y, x)
+    np.testing.assert_array_equal(gx.numpy(), 2 * x.detach().numpy())
+    assert a.grad is None
+    (gx2,) = tg.autograd.grad((x * 3).sum(), x)    # the Reshape node was not freed
+    np.testing.assert_array_equal(gx2.numpy(), np.full((2, 3), 3.0))
+    x.sum().backward()                           # and backward through it still works
+    np.testing.assert_array_equal(a.grad.numpy(), np.ones((1, 6)))
+
+
+def test_autograd_grad_runs_no_node_it_does_not_need(device):
+    calls = []
+
+    class Recorded(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 1.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(1)
+            return grad
+
+    a = f64([1.0, 2.0], device, requires_grad=True)
+    x = Recorded.apply(a)
+    y = x * 2 + a
+    tg.autograd.grad(y.sum(), x, retain_graph=True)
+    assert calls == []                           # behind the requested input: not run
+    tg.autograd.grad(y.sum(), a)
+    assert calls == [1]
+
+
+def test_gradgradcheck_with_a_non_leaf_input(device):
+    a = f64([[0.5, -1.0, 2.0, 1.5, 0.25, -0.75]], device, requires_grad=True)
+    assert tg.gradgradcheck(lambda x: (x * x * x).sum(1), (a.reshape(2, 3),))
+
+
 def test_autograd_grad_checks_its_arguments(device):
     y = f64([1.0, 2.0], device, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="grad_outputs"):

@@ -70,6 +70,19 @@ def enable_grad():
     return _SetGradMode(True)
 
 
+class set_grad_enabled(_SetGradMode):
+    """Switch recording on or off, at once when called (``tg.set_grad_enabled(False)``)
+    or for the body of a ``with tg.set_grad_enabled(training):`` block."""
+
+    def __init__(self, mode):
+        super().__init__(bool(mode))
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __enter__(self):
+        pass                      # already switched by the call
+
+
 class detect_anomaly:
     """Inside ``with tg.detect_anomaly():`` the first operation whose forward or
     backward produces NaN or Inf raises an error naming it and its input shapes."""

@@ -40,12 +40,59 @@ def ones(*shape, dtype=numpy.float32, requires_grad=False, device=None):
     return _new(numpy.ones(_shape(shape), dtype=dtype), requires_grad, device)
 
 
+def empty(*shape, dtype=numpy.float32, requires_grad=False, device=None):
+    """A tensor of ``shape`` whose values are not to be relied on (here: zeros)."""
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def eye(n, m=None, dtype=numpy.float32, requires_grad=False, device=None):
+    """The n x m identity matrix (m = n by default)."""
+    return _new(numpy.eye(n, n if m is None else m, dtype=dtype), requires_grad, device)
+
+
+def linspace(start, end, steps, dtype=numpy.float32, requires_grad=False, device=None):
+    """``steps`` evenly spaced values from start to end, both included."""
+    return _new(numpy.linspace(start, end, steps, dtype=dtype), requires_grad, device)
+
+
+def from_numpy(array):
+    """A CPU tensor sharing ``array``'s memory and dtype (writes to one show in the other)."""
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor.wrap(array, backend.CPU)
+
+
+def from_dlpack(obj):
+    """A tensor sharing the memory of a DLPack-capable array (NumPy, CuPy, PyTorch, ...)."""
+    device_type = obj.__dlpack_device__()[0]
+    if device_type == 1:                          # kDLCPU
+        return Tensor.wrap(numpy.from_dlpack(obj), backend.CPU)
+    if device_type == 2:                          # kDLCUDA
+        return Tensor.wrap(backend.xp_of(backend.CUDA).from_dlpack(obj), backend.CUDA)
+    raise RuntimeError(f"from_dlpack: DLPack device type {device_type} is neither the CPU (1) nor CUDA (2)")
+
+
+def _like(t, dtype, device):
+    return (t.dtype if dtype is None else dtype), (t.device if device is None else device)
+
+
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    dtype, device = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None):
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+    dtype, device = _like(t, dtype, device)
+    return ones(t.shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def empty_like(t, dtype=None, requires_grad=False, device=None):
+    return zeros_like(t, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    dtype, device = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
@@ -66,3 +113,33 @@ def randn(*shape, dtype=numpy.float32, requires_grad=False, device=None):
 def rand(*shape, dtype=numpy.float32, requires_grad=False, device=None):
     """Uniform draws on [0, 1)."""
     return _new(backend.rng().random(_shape(shape)).astype(dtype), requires_grad, device)
+
+
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    dtype, device = _like(t, dtype, device)
+    return randn(t.shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    dtype, device = _like(t, dtype, device)
+    return rand(t.shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def randint(*args, size=None, dtype=numpy.int64, device=None):
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
+    ``randint(low, high, size)``, as ``torch.randint``."""
+    if size is not None:
+        args = args + (size,)
+    if len(args) == 2:
+        args = (0,) + args
+    if len(args) != 3:
+        raise TypeError("randint() expects (high, size) or (low, high, size)")
+    low, high, size = args
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _new(backend.rng().integers(low, high, _shape((size,))).astype(dtype), False, device)
+
+
+def randperm(n, dtype=numpy.int64, device=None):
+    """A random permutation of 0 .. n-1."""
+    return _new(backend.rng().permutation(n).astype(dtype), False, device)

@@ -1,0 +1,54 @@
+"""The ``torch.*`` spellings of Tensor methods: ``tg.exp(x)``, ``tg.argmax(x, dim=1)``, ...
+
+Each function calls the method of the same name, so there is one
+implementation and its docstring lives with the method.
+"""
+from .tensor import Tensor
+
+
+def _method(name):
+    def call(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``: {getattr(Tensor, name).__doc__ or ''}".strip()
+    return call
+
+
+_NAMES = ("exp log sqrt abs tanh sigmoid relu softmax log_softmax matmul "
+          "sum mean var std amax amin argmax argmin max min any all clamp clip "
+          "reshape flatten squeeze unsqueeze transpose permute t chunk split gather "
+          "isnan isinf isfinite masked_fill clone round numel").split()
+
+globals().update({name: _method(name) for name in _NAMES})
+__all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal"]
+
+
+def maximum(x, y):
+    """Elementwise maximum; ties split the gradient equally."""
+    return x.maximum(y)
+
+
+def minimum(x, y):
+    """Elementwise minimum; ties split the gradient equally."""
+    return x.minimum(y)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol * |b| (boolean tensor), as torch.isclose."""
+    return Tensor.wrap(a.xp.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan), a.device)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element of a is close to b (see ``isclose``): a Python bool."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).all())
+
+
+def equal(a, b):
+    """True if a and b have the same shape and elements."""
+    return a.shape == b.shape and bool((a == b).all())

@@ -274,6 +274,20 @@ def test_requires_grad_assignment_checks_the_dtype_like_requires_grad_():
         y.requires_grad = False
 
 
+def test_integer_inputs_follow_torch(device):
+    """exp/log/sqrt/tanh/sigmoid of integers are float32 (torch's default dtype);
+    mean, var, std and softmax of integers are errors, as in torch."""
+    n = tg.tensor([1, 4], device=device)
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid"):
+        out = getattr(n, name)()
+        assert out.dtype == tg.float32
+        np.testing.assert_allclose(out.numpy(), getattr(n.float(), name)().numpy())
+    for call in (lambda: n.mean(), lambda: n.var(), lambda: n.std(), lambda: n.softmax(0)):
+        with pytest.raises(RuntimeError, match="expected a floating point tensor, got int64"):
+            call()
+    assert n.sum().dtype == tg.int64 and n.float().mean().item() == 2.5
+
+
 def test_matmul_refuses_mixed_dtypes_as_torch_does(device):
     a = tg.ones(2, 3, device=device)
     for b in (tg.ones(3, 2, dtype=tg.float64, device=device), tg.ones(3, 2, dtype=tg.int64, device=device)):

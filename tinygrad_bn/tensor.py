@@ -596,23 +596,32 @@ class Tensor:
 
     multiply, divide, subtract, negative = mul, div, sub, neg
 
+    def _as_float(self):
+        """Self, or for integer input a float32 copy: exp, log, ... of integers are float32, as in torch."""
+        return self if self.data.dtype.kind in "fc" else self.to(dtype=float32)
+
+    def _require_float(self, name):
+        if self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"{name}(): expected a floating point tensor, got {self.dtype}")
+        return self
+
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._as_float())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._as_float())
 
     def sqrt(self):
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._as_float())
 
     def abs(self):
         return ops.Abs.apply(self)
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._as_float())
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._as_float())
 
     def relu(self):
         return ops.ReLU.apply(self)
@@ -661,6 +670,7 @@ class Tensor:
 
     @numpy_names
     def mean(self, dim=None, keepdim=False):
+        self._require_float("mean")
         return ops.Mean.apply(self, ops.canonical_dims(dim, self.ndim), keepdim)
 
     @numpy_names
@@ -668,6 +678,7 @@ class Tensor:
         """Variance; ``correction`` 1 (the default, unbiased, as torch.var) or 0 (biased);
         ``unbiased=False`` is the older spelling of ``correction=0``."""
         correction = _correction(unbiased, correction)
+        self._require_float("var")
         return ops.Var.apply(self, ops.canonical_dims(dim, self.ndim), keepdim, correction)
 
     @numpy_names
@@ -865,12 +876,12 @@ class Tensor:
     @numpy_names
     def softmax(self, dim=-1):
         """exp(x) / sum(exp(x)) along ``dim``, stable (the fused op of ops/softmax.py)."""
-        return ops.Softmax.apply(self, ops.canonical_dim(dim, self.ndim))
+        return ops.Softmax.apply(self._require_float("softmax"), ops.canonical_dim(dim, self.ndim))
 
     @numpy_names
     def log_softmax(self, dim=-1):
         """x - log(sum(exp(x))) along ``dim``, stable (the fused op of ops/softmax.py)."""
-        return ops.LogSoftmax.apply(self, ops.canonical_dim(dim, self.ndim))
+        return ops.LogSoftmax.apply(self._require_float("log_softmax"), ops.canonical_dim(dim, self.ndim))
 
     # ------------------------------------------------------------ in place (inplace.py)
     def add_(self, other, alpha=1):

@@ -75,16 +75,19 @@ def test_a_gradient_of_another_shape_is_refused(device, name):
 
 
 @pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "SGD"])
-def test_state_that_no_longer_fits_is_refused(device, name):
+def test_state_that_no_longer_fits_is_refused_and_reloading_moves_it(device, name):
     params, opt = two_groups(device, OPTIMIZERS[name])
     for p in params[2:]:                                   # group 1 cast after the first step
         p.data = p.data.astype(np.float64)
         p.grad = tg.randn(*p.shape, device=device, dtype=tg.float64)
     before = snapshot(params, opt)
     with pytest.raises(RuntimeError, match=r"parameter 0 of group 1 \(float64 \(4,\) on .*\) has state '\w+' "
-                                           r"that is float32 \(4,\).*moved or cast"):
+                                           r"that is float32 \(4,\).*load_state_dict\(optimizer.state_dict\(\)\)"):
         opt.step()
     assert_unchanged(before, snapshot(params, opt))
+    opt.load_state_dict(opt.state_dict())
+    opt.step()
+    assert all(v.dtype == np.float64 for p in params[2:] for v in opt.state[p].values() if isinstance(v, tg.Tensor))
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)

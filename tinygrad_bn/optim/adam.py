@@ -22,6 +22,10 @@ class Adam(Optimizer):
     Parameters whose ``grad`` is None are skipped.
     """
 
+    _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _counters = ("step",)
+    _required = ("step", "exp_avg", "exp_avg_sq")
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,

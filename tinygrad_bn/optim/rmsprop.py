@@ -19,6 +19,10 @@ class RMSprop(Optimizer):
     (PyTorch keeps a float32 tensor).  Parameters whose ``grad`` is None are skipped.
     """
 
+    _buffers = ("square_avg", "momentum_buffer", "grad_avg")
+    _counters = ("step",)
+    _required = ("step", "square_avg")
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))

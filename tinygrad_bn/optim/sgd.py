@@ -16,6 +16,7 @@ class SGD(Optimizer):
     parameters are updated too.
     """
 
+    _buffers = ("momentum_buffer",)
     _dtype_kinds = "fc"
 
     def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):

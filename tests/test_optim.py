@@ -1,16 +1,12 @@
 """SGD against the update rule written out in NumPy (plain, momentum, dampening,
 Nesterov, weight decay, over several steps), what every optimizer shares
-(parameter groups, zero_grad, closures), hyper-parameter errors, and the
-learning-rate schedules against their closed forms."""
-import math
-
+(parameter groups, zero_grad, closures), and hyper-parameter errors."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import tinygrad_bn as tg
 from tinygrad_bn import nn, optim
-from tinygrad_bn.optim.lr_scheduler import ExponentialLR, LambdaLR, StepLR
 
 
 def reference_sgd(p, grads, lr, momentum, dampening, weight_decay, nesterov):
@@ -158,40 +154,3 @@ def test_bad_parameter_lists():
         optim.SGD([p * 2], lr=0.1)
     with pytest.raises(ValueError, match=r"unknown hyper-parameter\(s\) \['betas'\]"):
         optim.SGD([{"params": [p], "betas": 0.9}], lr=0.1)
-
-
-# ------------------------------------------------------------------- schedules
-def _lrs(make_scheduler, epochs, lrs=(0.1,)):
-    opt = optim.SGD([{"params": [nn.Parameter(tg.zeros(1))], "lr": lr} for lr in lrs], lr=lrs[0])
-    scheduler = make_scheduler(opt)
-    seen = []
-    for _ in range(epochs):
-        seen.append(scheduler.get_last_lr())
-        assert seen[-1] == [g["lr"] for g in opt.param_groups]
-        opt.step()
-        scheduler.step()
-    return np.array(seen)
-
-
-def test_step_lr():
-    seen = _lrs(lambda o: StepLR(o, step_size=3, gamma=0.5), 10, lrs=(0.1, 1.0))
-    expected = [[0.1 * 0.5 ** (e // 3), 1.0 * 0.5 ** (e // 3)] for e in range(10)]
-    np.testing.assert_allclose(seen, expected, rtol=1e-12)
-
-
-def test_exponential_lr():
-    seen = _lrs(lambda o: ExponentialLR(o, gamma=0.9), 10)
-    np.testing.assert_allclose(seen[:, 0], [0.1 * 0.9 ** e for e in range(10)], rtol=1e-12)
-
-
-def test_lambda_lr_one_function_per_group():
-    seen = _lrs(lambda o: LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: 0.95 ** e]), 6, lrs=(0.1, 0.2))
-    np.testing.assert_allclose(seen, [[0.1 / (e + 1), 0.2 * 0.95 ** e] for e in range(6)], rtol=1e-12)
-
-
-def test_scheduler_errors():
-    opt = optim.SGD([nn.Parameter(tg.zeros(1))], lr=0.1)
-    with pytest.raises(ValueError, match="step_size must be a positive integer"):
-        StepLR(opt, step_size=0)
-    with pytest.raises(ValueError, match="expected 1 lr_lambdas"):
-        LambdaLR(opt, [math.cos, math.sin])

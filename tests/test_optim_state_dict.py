@@ -9,6 +9,7 @@ import pytest
 import tinygrad_bn as tg
 import tinygrad_bn.functional as F
 from tinygrad_bn import nn, optim
+from tinygrad_bn.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR
 
 
 def make_model(device, seed):
@@ -28,40 +29,51 @@ def make_batches(device, count):
              tg.tensor(rng.standard_normal((8, 2)), device=device, dtype=tg.float32)) for _ in range(count)]
 
 
-def train(model, opt, batches):
+def train(model, opt, scheduler, batches):
     for x, y in batches:
         opt.zero_grad()
         F.mse_loss(model(x), y).backward()
         opt.step()
+        if scheduler is not None:
+            scheduler.step()
 
 
 CONFIGS = {
-    "SGD nesterov": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
-    "Adam amsgrad": lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True, weight_decay=1e-2),
-    "AdamW amsgrad": lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True),
-    "RMSprop centered": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True, weight_decay=1e-3),
+    "SGD nesterov": (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3), None),
+    "SGD one-cycle": (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1),
+                      lambda o: OneCycleLR(o, max_lr=[0.05, 0.2], total_steps=12)),
+    "Adam amsgrad": (lambda ps: optim.Adam(ps, lr=0.01, amsgrad=True, weight_decay=1e-2), None),
+    "Adam cosine": (lambda ps: optim.Adam(ps, lr=0.01), lambda o: CosineAnnealingLR(o, T_max=5, eta_min=1e-3)),
+    "AdamW amsgrad": (lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True), None),
+    "RMSprop centered": (lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True, weight_decay=1e-3),
+                         None),
 }
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(device, name):
-    make_optimizer = CONFIGS[name]
+    make_optimizer, make_scheduler = CONFIGS[name]
+    schedule = make_scheduler or (lambda o: None)
     batches = make_batches(device, 12)
 
     model = make_model(device, seed=0)
     opt = make_optimizer(groups(model))
-    train(model, opt, batches)
+    train(model, opt, schedule(opt), batches)
 
     first = make_model(device, seed=0)
     opt1 = make_optimizer(groups(first))
-    train(first, opt1, batches[:7])
-    saved = (first.state_dict(), opt1.state_dict())
+    scheduler1 = schedule(opt1)
+    train(first, opt1, scheduler1, batches[:7])
+    saved = (first.state_dict(), opt1.state_dict(), scheduler1 and scheduler1.state_dict())
 
     second = make_model(device, seed=1)           # other initial weights, overwritten by the load
     second.load_state_dict(saved[0])
     opt2 = make_optimizer(groups(second))
+    scheduler2 = schedule(opt2)                   # build the scheduler, then load the optimizer, then it
     opt2.load_state_dict(saved[1])
-    train(second, opt2, batches[7:])
+    if scheduler2 is not None:
+        scheduler2.load_state_dict(saved[2])
+    train(second, opt2, scheduler2, batches[7:])
 
     for a, b in zip(model.parameters(), second.parameters()):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
@@ -71,7 +83,7 @@ def test_a_resumed_run_is_the_uninterrupted_run_bit_for_bit(device, name):
 def stepped_adam(device, amsgrad=True):
     model = make_model(device, seed=0)
     opt = optim.Adam(groups(model), amsgrad=amsgrad)
-    train(model, opt, make_batches(device, 2))
+    train(model, opt, None, make_batches(device, 2))
     return model, opt
 
 
@@ -103,7 +115,7 @@ def test_deepcopy_is_a_snapshot(device):
     model, opt = stepped_adam(device)
     snapshot = copy.deepcopy(opt.state_dict())
     before = snapshot["state"][0]["exp_avg"].numpy().copy()
-    train(model, opt, make_batches(device, 1))
+    train(model, opt, None, make_batches(device, 1))
     np.testing.assert_array_equal(snapshot["state"][0]["exp_avg"].numpy(), before)
     assert snapshot["state"][0]["step"] == 2 and opt.state_dict()["state"][0]["step"] == 3
 
@@ -120,7 +132,7 @@ def test_load_copies_the_buffers(device):
     state_dict["state"][0]["exp_avg"].data[...] = 7.0            # the dict changes, the optimizer does not
     np.testing.assert_array_equal(loaded.numpy(), kept)
     dict_values = state_dict["state"][0]["exp_avg_sq"].numpy().copy()
-    train(model, fresh, make_batches(device, 1))          # the optimizer changes, the dict does not
+    train(model, fresh, None, make_batches(device, 1))          # the optimizer changes, the dict does not
     np.testing.assert_array_equal(state_dict["state"][0]["exp_avg_sq"].numpy(), dict_values)
     assert state_dict["state"][0]["step"] == 2 and fresh.state[p]["step"] == 3
 
@@ -136,7 +148,7 @@ def test_buffers_take_the_parameters_dtype_and_device(device):
         for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
             assert state[name].dtype == np.float64 and state[name].device == device
             np.testing.assert_array_equal(state[name].numpy(), saved[name].numpy().astype(np.float64))
-    train(model, fresh, make_batches(device, 1))
+    train(model, fresh, None, make_batches(device, 1))
 
 
 def test_a_step_count_may_be_a_one_element_tensor_or_a_whole_float(device):
@@ -209,7 +221,7 @@ def test_a_failed_load_changes_nothing(device, edit, message):
 def test_another_optimizers_state_is_refused(device):
     model = make_model(device, seed=0)
     sgd = optim.SGD(groups(model), lr=0.1, momentum=0.9)
-    train(model, sgd, make_batches(device, 1))
+    train(model, sgd, None, make_batches(device, 1))
     adam = optim.Adam(groups(model))
     with pytest.raises(ValueError, match=r"lacks the hyper-parameter\(s\) \['betas', 'eps', 'amsgrad'"):
         adam.load_state_dict(sgd.state_dict())

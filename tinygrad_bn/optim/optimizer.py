@@ -119,26 +119,32 @@ class Optimizer:
     def _checked_work(self):
         """``[(group, its parameters that have a gradient)]``, once every group has passed the checks."""
         work = []
-        for i, group in enumerate(self.param_groups):
+        for group in self.param_groups:
             self._check(group)
-            params = []
-            for j, p in enumerate(group["params"]):
-                grad = p.grad
-                if grad is None:
-                    continue
-                array, grad_array = p.data, grad.data
-                if grad_array.shape != array.shape or grad_array.dtype != array.dtype or grad.device != p.device \
+            params = [p for p in group["params"] if p.grad is not None]
+            for p in params:
+                array, grad = p.data, p.grad
+                if grad.data.shape != array.shape or grad.data.dtype != array.dtype or grad.device != p.device \
                         or array.dtype.kind not in self._dtype_kinds:
-                    raise self._step_error(i, j, p)
+                    raise self._step_error(p)
                 state = self.state.get(p)
-                if state and any(isinstance(value, Tensor) and not _alike(value, p) for value in state.values()):
-                    raise self._step_error(i, j, p)
-                params.append(p)
+                if state:
+                    for value in state.values():
+                        if isinstance(value, Tensor) and not _alike(value, p):
+                            raise self._step_error(p)
             work.append((group, params))
         return work
 
-    def _step_error(self, i, j, p):
-        """The RuntimeError for parameter ``j`` of group ``i``, naming what does not fit it."""
+    def _position(self, p):
+        """``(i, j)``: parameter ``p`` is the j-th of group i."""
+        for i, group in enumerate(self.param_groups):
+            for j, q in enumerate(group["params"]):
+                if q is p:
+                    return i, j
+
+    def _step_error(self, p):
+        """The RuntimeError for parameter ``p``, naming it (group and place) and what does not fit it."""
+        i, j = self._position(p)
         if p.data.dtype.kind not in self._dtype_kinds:
             problem = "has a dtype this optimizer cannot update; expected a real floating-point parameter"
         elif not _alike(p.grad, p):

@@ -151,6 +151,13 @@ def overflow_ignored():
     return numpy.errstate(over="ignore")
 
 
+def float_errors_ignored():
+    """A context in which NumPy neither warns nor raises on overflow, division by
+    zero or invalid operations (CuPy never does): results become inf or NaN
+    silently, as in PyTorch."""
+    return numpy.errstate(all="ignore")
+
+
 # ----------------------------------------------------------------- randomness
 # One NumPy generator serves every device: random arrays are drawn on the host
 # and moved, so the same seed gives the same numbers on "cpu" and "cuda".

@@ -1,4 +1,7 @@
 """Optimizers and learning-rate schedules: ``from tinygrad_bn import optim``."""
 from .optimizer import Optimizer
 from .sgd import SGD
+from .adam import Adam
+from .adamw import AdamW
+from .rmsprop import RMSprop
 from . import lr_scheduler

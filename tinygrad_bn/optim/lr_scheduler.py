@@ -1,25 +1,68 @@
-"""Learning-rate schedules: call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.
+"""Learning-rate schedules: call ``scheduler.step()`` once per epoch (OneCycleLR:
+once per batch), after ``optimizer.step()``.
 
 As in PyTorch, building a scheduler records each group's ``initial_lr`` and
 counts as epoch 0; every ``step()`` moves to the next epoch and writes the new
-rate into ``optimizer.param_groups[i]["lr"]``.
+rate into ``optimizer.param_groups[i]["lr"]``.  ``state_dict()`` holds
+everything the scheduler remembers except the optimizer; to resume, build the
+optimizer and the scheduler, then load the optimizer's state and the scheduler's.
 """
+import copy
+import math
+import types
+from collections import Counter
+
+from .optimizer import Optimizer
+
+
+def _check_optimizer(optimizer):
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _per_group(name, optimizer, value):
+    """One value per parameter group: ``value`` itself if it is a list or tuple (checked), else repeated."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups. "
+                             f"{name} has {len(value)} values, param_groups has {groups}.")
+        return list(value)
+    return [value] * groups
+
+
+def _check_modes(mode, threshold_mode):
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode {mode} is unknown! (expected 'min' or 'max')")
+    if threshold_mode not in ("rel", "abs"):
+        raise ValueError(f"threshold mode {threshold_mode} is unknown! (expected 'rel' or 'abs')")
 
 
 class LRScheduler:
-    """Base class: subclasses define ``get_lr()``, the rates for ``self.last_epoch``."""
+    """Base class: subclasses define ``get_lr()``, the rates for ``self.last_epoch``.
+
+    ``get_lr`` may read the rates the optimizer has now (the schedules written
+    as "multiply the rate by ...", which compose with other changes to it) or
+    only ``base_lrs`` (the closed forms).  During the step made by the
+    constructor ``_is_initial`` is True.
+    """
+
+    _unsaved = ("optimizer",)      # attributes that state_dict() leaves out
 
     def __init__(self, optimizer, last_epoch=-1):
+        _check_optimizer(optimizer)
         self.optimizer = optimizer
-        for group in optimizer.param_groups:
+        for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise KeyError("param 'initial_lr' is not specified in param_groups when resuming a scheduler "
-                               f"at last_epoch={last_epoch}")
+                raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
+                               f"scheduler at last_epoch={last_epoch}")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._is_initial = True
         self.step()
+        self._is_initial = False
 
     def get_lr(self):
         raise NotImplementedError
@@ -29,11 +72,33 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self):
-        """Advance one epoch and set the optimizer's rates for it."""
+        """Advance one epoch and set the optimizer's rates for it (a step that raises changes nothing)."""
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        try:
+            lrs = self.get_lr()
+        except Exception:
+            self.last_epoch -= 1
+            raise
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self):
+        """A copy of everything the scheduler remembers (its ``__dict__``), except the optimizer."""
+        return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._unsaved}
+
+    def load_state_dict(self, state_dict):
+        """Take the state ``state_dict()`` returned (copied; checked first, so an error changes nothing)."""
+        name = type(self).__name__
+        expected = set(self.__dict__) - set(self._unsaved)
+        if set(state_dict) != expected:
+            raise ValueError(f"{name}.load_state_dict: the keys {sorted(set(state_dict) ^ expected)} are "
+                             f"missing or unknown; expected the keys of {name}.state_dict(): {sorted(expected)}")
+        groups = len(self.optimizer.param_groups)
+        if len(state_dict["_last_lr"]) != groups:
+            raise ValueError(f"{name}.load_state_dict: saved for {len(state_dict['_last_lr'])} parameter groups, "
+                             f"but the optimizer has {groups}")
+        self.__dict__.update(copy.deepcopy(state_dict))
 
 
 class StepLR(LRScheduler):
@@ -51,6 +116,26 @@ class StepLR(LRScheduler):
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
 
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by ``gamma`` at each milestone epoch:
+    lr = base_lr * gamma^(number of milestones <= epoch).
+
+    A milestone listed k times multiplies by gamma^k, as in PyTorch.
+    """
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        milestones = list(milestones)
+        if not all(isinstance(m, int) and not isinstance(m, bool) for m in milestones):
+            raise ValueError(f"MultiStepLR: milestones must be integers (epochs), got {milestones!r}")
+        self.milestones, self.gamma = Counter(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch not in self.milestones:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in self.optimizer.param_groups]
+
+
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr = base_lr * gamma^epoch."""
 
@@ -64,8 +149,48 @@ class ExponentialLR(LRScheduler):
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
 
+class CosineAnnealingLR(LRScheduler):
+    """Half a cosine from base_lr down to ``eta_min`` over ``T_max`` epochs (SGDR without restarts):
+
+        lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2
+
+    As in PyTorch the rate is updated from the current one, by the ratio of
+    consecutive values of this curve,
+
+        lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T_max)) / (1 + cos(pi (t - 1) / T_max)),
+
+    which equals the closed form while nothing else changes the rate; at the
+    bottom (t = T_max + 1, where the ratio's denominator vanishes) it adds the
+    curve's increment instead.  Past T_max the rate climbs back up the cosine.
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        if not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive number of epochs, got {T_max!r}")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        if (t - 1 - T) % (2 * T) == 0:
+            return [group["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for base, group in zip(self.base_lrs, groups)]
+        return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (group["lr"] - eta_min)
+                + eta_min for group in groups]
+
+
 class LambdaLR(LRScheduler):
-    """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is one function or one per parameter group."""
+    """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is one function or one per parameter group.
+
+    ``state_dict()`` does not hold the functions: an entry is None for a plain
+    function or lambda, and the attributes (``__dict__``) of a callable object,
+    as in PyTorch; ``load_state_dict`` restores those attributes.
+    """
+
+    _unsaved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         groups = len(optimizer.param_groups)
@@ -80,3 +205,190 @@ class LambdaLR(LRScheduler):
 
     def get_lr(self):
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+                               else copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        saved = state_dict.get("lr_lambdas")
+        if not isinstance(saved, list) or len(saved) != len(self.lr_lambdas):
+            raise ValueError(f"LambdaLR.load_state_dict: 'lr_lambdas' is {saved!r}; expected a list of "
+                             f"{len(self.lr_lambdas)} entries (None or a callable object's attributes)")
+        super().load_state_dict({key: value for key, value in state_dict.items() if key != "lr_lambdas"})
+        for fn, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                fn.__dict__.update(copy.deepcopy(attributes))
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2019), stepped once per batch.
+
+    The rate rises from initial_lr = max_lr / div_factor to max_lr over the
+    first pct_start of ``total_steps``, then falls to
+    min_lr = initial_lr / final_div_factor; with ``three_phase`` it comes back
+    down to initial_lr symmetrically and a third phase falls to min_lr.  Each
+    phase goes from a start value to an end value as its fraction x of steps
+    goes from 0 to 1, by
+
+        cos:     end + (start - end) * (1 + cos(pi x)) / 2
+        linear:  start + (end - start) * x
+
+    With ``cycle_momentum`` the momentum (SGD, RMSprop) or Adam's beta1 moves
+    the opposite way, between max_momentum and base_momentum.  Phase ends are
+    PyTorch's (step pct_start * total_steps - 1, ...), and ``step()`` raises
+    ValueError once more than ``total_steps`` steps have been taken.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        _check_optimizer(optimizer)
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        elif epochs is not None and steps_per_epoch is not None:
+            if not isinstance(epochs, int) or epochs <= 0:
+                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
+            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
+                raise ValueError(f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}")
+            total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+        if cycle_momentum and "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+        max_lrs = _per_group("max_lr", optimizer, max_lr)
+        if cycle_momentum:
+            max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+
+        self.total_steps, self.anneal_strategy, self.cycle_momentum = total_steps, anneal_strategy, cycle_momentum
+        self.use_beta1 = "betas" in optimizer.defaults
+        rise = dict(end_step=float(pct_start * total_steps) - 1, start_lr="initial_lr", end_lr="max_lr",
+                    start_momentum="max_momentum", end_momentum="base_momentum")
+        if three_phase:
+            self._schedule_phases = [
+                rise,
+                dict(end_step=float(2 * pct_start * total_steps) - 2, start_lr="max_lr", end_lr="initial_lr",
+                     start_momentum="base_momentum", end_momentum="max_momentum"),
+                dict(end_step=total_steps - 1, start_lr="initial_lr", end_lr="min_lr",
+                     start_momentum="max_momentum", end_momentum="max_momentum")]
+        else:
+            self._schedule_phases = [
+                rise,
+                dict(end_step=total_steps - 1, start_lr="max_lr", end_lr="min_lr",
+                     start_momentum="base_momentum", end_momentum="max_momentum")]
+        if last_epoch == -1:
+            for i, (group, top) in enumerate(zip(optimizer.param_groups, max_lrs)):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+                if cycle_momentum:
+                    self._set_momentum(group, max_momentums[i])
+                    group["max_momentum"], group["base_momentum"] = max_momentums[i], base_momentums[i]
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start, end, fraction):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1)
+        return (end - start) * fraction + start
+
+    def _set_momentum(self, group, momentum):
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def get_lr(self):
+        """The rates for step ``last_epoch``; with ``cycle_momentum`` it also sets the momenta."""
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is "
+                             f"{self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, phase in enumerate(self._schedule_phases):
+                if step <= phase["end_step"] or i == len(self._schedule_phases) - 1:
+                    fraction = (step - start_step) / (phase["end_step"] - start_step)
+                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], fraction))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
+                                                               group[phase["end_momentum"]], fraction))
+                    break
+                start_step = phase["end_step"]
+        return lrs
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the rate by ``factor`` when a metric has stopped improving.
+
+    ``step(metrics)`` once per epoch: a value is an improvement when it beats
+    the best so far by the threshold (mode 'min', threshold_mode 'rel':
+    metric < best * (1 - threshold); 'abs': metric < best - threshold; mode
+    'max' mirrors these).  After more than ``patience`` epochs without one,
+    each group's rate becomes max(lr * factor, min_lr) (unless that changes it
+    by eps or less), and ``cooldown`` epochs pass before bad epochs count again.
+    It shares ``get_last_lr`` and ``state_dict`` with the other schedules but
+    records no ``initial_lr``.
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0, eps=1e-8):
+        _check_optimizer(optimizer)
+        if factor >= 1.0:
+            raise ValueError(f"Factor should be < 1.0, got {factor}")
+        _check_modes(mode, threshold_mode)
+        self.optimizer = optimizer
+        if isinstance(min_lr, (list, tuple)):
+            self.min_lrs, self.default_min_lr = _per_group("min_lr", optimizer, min_lr), None
+        else:
+            self.min_lrs, self.default_min_lr = [min_lr] * len(optimizer.param_groups), min_lr
+        self.mode, self.factor, self.patience, self.threshold = mode, factor, patience, threshold
+        self.threshold_mode, self.cooldown, self.eps = threshold_mode, cooldown, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs, self.cooldown_counter, self.last_epoch = 0, 0, 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _is_better(self, current):
+        if self.mode == "min":
+            bar = self.best * (1 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold
+            return current < bar
+        bar = self.best * (1 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold
+        return current > bar
+
+    def step(self, metrics):
+        """Record this epoch's ``metrics`` (a number or a one-element Tensor) and reduce the rates if it is time."""
+        current = float(metrics)
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(f"The number of param groups in the optimizer ({len(groups)}) differs from "
+                                   f"when ReduceLROnPlateau was initialized ({len(self.min_lrs)}); set "
+                                   "min_lrs to one value per group")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        self.last_epoch += 1
+        if self._is_better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, min_lr in zip(groups, self.min_lrs):
+                new_lr = max(group["lr"] * self.factor, min_lr)
+                if group["lr"] - new_lr > self.eps:
+                    group["lr"] = new_lr
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in groups]
+
+    def load_state_dict(self, state_dict):
+        _check_modes(state_dict.get("mode"), state_dict.get("threshold_mode"))
+        super().load_state_dict(state_dict)

@@ -1,5 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov's variant."""
-from ..autograd import no_grad
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -12,43 +12,40 @@ class SGD(Optimizer):
         p = p - lr * g
 
     Parameters whose ``grad`` is None are skipped.  The momentum buffer b lives
-    in ``state[p]["momentum_buffer"]``.
+    in ``state[p]["momentum_buffer"]``.  The rule is linear in g, so complex
+    parameters are updated too.
     """
+
+    _buffers = ("momentum_buffer",)
+    _dtype_kinds = "fc"
 
     def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
     def _check(self, group):
-        if group["lr"] < 0:
-            raise ValueError(f"invalid learning rate: {group['lr']} (must be >= 0)")
-        if group["momentum"] < 0:
-            raise ValueError(f"invalid momentum: {group['momentum']} (must be >= 0)")
-        if group["weight_decay"] < 0:
-            raise ValueError(f"invalid weight_decay: {group['weight_decay']} (must be >= 0)")
+        super()._check(group)
+        if not 0.0 <= group["momentum"]:
+            raise ValueError(f"Invalid momentum value: {group['momentum']} (expected momentum >= 0)")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"Nesterov momentum requires a momentum > 0 and zero dampening, got "
+            raise ValueError(f"Nesterov momentum requires a momentum and zero dampening, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    @no_grad()
-    def step(self):
-        """Update every parameter that has a gradient, in place."""
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.grad.data
-                if weight_decay != 0:
-                    d = d + weight_decay * p.data
-                if momentum != 0:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = d.copy()
-                    else:
-                        buf *= momentum
-                        buf += (1 - dampening) * d
-                    d = d + momentum * buf if nesterov else buf
-                p.data -= lr * d
+    def _update_group(self, group, params):
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+        for p in params:
+            d = p.grad.data
+            if weight_decay != 0:
+                d = d + weight_decay * p.data
+            if momentum != 0:
+                state = self.state.setdefault(p, {})
+                if "momentum_buffer" not in state:
+                    buf = d.copy()
+                    state["momentum_buffer"] = Tensor.wrap(buf, p.device)
+                else:
+                    buf = state["momentum_buffer"].data
+                    buf *= momentum
+                    buf += (1 - dampening) * d
+                d = d + momentum * buf if nesterov else buf
+            p.data -= lr * d

@@ -104,7 +104,9 @@ class Optimizer:
         dtype and device) and every state buffer is checked before anything is
         written, so a step that raises leaves parameters and state as they were.
         Inf and NaN are not errors: they propagate silently, as in PyTorch
-        (``tg.detect_anomaly()`` finds the operation that made them).
+        (``tg.detect_anomaly()`` finds the operation that made them).  Each
+        updated parameter's version counter moves on, as after any in-place
+        operation (docs/autograd.md, section 11).
         """
         loss = None
         if closure is not None:
@@ -114,6 +116,8 @@ class Optimizer:
         with backend.float_errors_ignored():
             for group, params in work:
                 self._update_group(group, params)
+                for p in params:             # an in-place change: a backward that saved p must notice
+                    p._version[0] += 1
         return loss
 
     def _checked_work(self):

@@ -222,8 +222,11 @@ def test_grad_setter_validates(device):
     x = f64([1.0, 2.0], device, requires_grad=True)
     x.grad = f64([5.0, 6.0], device)
     np.testing.assert_array_equal(x.grad.numpy(), [5.0, 6.0])
-    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+    with pytest.raises(RuntimeError, match=r"\(3,\).*\(2,\)"):          # torch raises RuntimeError too
         x.grad = f64([1.0, 2.0, 3.0], device)
+    with pytest.raises(RuntimeError, match="dtype float32 to a tensor of dtype float64"):
+        x.grad = tg.zeros(2, device=device)
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 6.0])
     with pytest.raises(TypeError, match="Tensor"):
         x.grad = np.zeros(2)
     x.grad = None

@@ -213,9 +213,13 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
             if value.shape != self.shape:
-                raise ValueError(f"grad of shape {value.shape} assigned to a tensor of shape {self.shape}")
+                raise RuntimeError(f"attempting to assign a gradient of shape {value.shape} to a tensor of "
+                                   f"shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient of dtype {value.dtype} to a tensor of "
+                                   f"dtype {self.dtype}")
             if value.device != self.device:
-                raise ValueError(f"grad on {value.device} assigned to a tensor on {self.device}")
+                raise RuntimeError(f"attempting to assign a gradient on {value.device} to a tensor on {self.device}")
         self._grad = value
 
     def requires_grad_(self, requires_grad=True):

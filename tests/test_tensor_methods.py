@@ -258,6 +258,8 @@ def test_device_objects_compare_equal_to_their_names(device):
     assert repr(x.device) == f"device(type='{device}')" and tg.device(device) == x.device
     assert tg.zeros(1, device=tg.device(device)).device == device
     assert tg.device("cuda:0") == "cuda" and tg.device("cuda:0").index == 0 and tg.device("cpu").index is None
+    with pytest.raises(ValueError, match="one GPU"):
+        tg.device("cuda:1")
     assert tg.cuda.is_available() == ("cuda" in tg.available_devices())
 
 

@@ -40,8 +40,10 @@ class device(str):
 
 def _canonical_name(name):
     name = str(name)
-    if name.startswith("cuda:") and name[5:].isdigit():
+    if name == "cuda:0":
         name = "cuda"
+    elif name.startswith("cuda:") and name[5:].isdigit():
+        raise ValueError(f"device {name!r}: tinygrad_bn uses one GPU, 'cuda' (or 'cuda:0')")
     if name not in ("cpu", "cuda"):
         raise ValueError(f"unknown device {name!r}: expected one of ('cpu', 'cuda')")
     return name

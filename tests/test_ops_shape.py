@@ -162,3 +162,24 @@ def test_joining_float32_and_float64_gives_each_input_a_gradient_of_its_own_dtyp
 def test_joining_nothing_raises():
     with pytest.raises(ValueError, match="at least one"):
         tg.concatenate([])
+
+
+@pytest.mark.parametrize("index", [[0, 5], tg.tensor([0, 5]), np.array([0, 5]), (Ellipsis, [5]), ([1], [5])])
+def test_out_of_range_integer_indices_raise_on_every_device(device, index):
+    """NumPy raises for them; CuPy would wrap around: both devices raise NumPy's IndexError."""
+    x = tg.arange(9.0, device=device).reshape(3, 3) if isinstance(index, tuple) else tg.arange(3.0, device=device)
+    if isinstance(index, tg.Tensor):
+        index = index.to(device)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis (0|1) with size 3"):
+        x[index]
+    with pytest.raises(IndexError, match="index 5 is out of bounds"):
+        x[index] = 1.0
+    assert x.sum().item() == (36.0 if isinstance(index, tuple) else 3.0)      # nothing written
+
+
+def test_negative_indices_within_range_count_from_the_end(device):
+    x = tg.arange(4.0, device=device, requires_grad=True)
+    x[[-1, -4]].sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
+    with pytest.raises(IndexError, match="index -5 is out of bounds for axis 0 with size 4"):
+        x[[-5]]

@@ -482,7 +482,7 @@ class Tensor:
         return self.abs()
 
     def __getitem__(self, index):
-        return ops.GetItem.apply(self, ops.plain_index(index))
+        return ops.GetItem.apply(self, ops.plain_index(index, self))
 
     # in place: x += y is x.add_(y), as in PyTorch (inplace.py)
     def __iadd__(self, other):
@@ -502,7 +502,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """``x[index] = value``, in place (a recorded op when x or value is in a graph)."""
-        inplace.set_items(self, ops.plain_index(index), value)
+        inplace.set_items(self, ops.plain_index(index, self), value)
 
     # comparisons and logic: boolean (or integer) tensors, never differentiated
     def _compare(self, other, fn):

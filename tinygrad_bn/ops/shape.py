@@ -1,8 +1,10 @@
 """Ops that move elements around without changing them: reshape, permute,
 broadcast, indexing, concatenation.  Their backward passes move the gradient
 back, so each op's backward is (a sum of) another op of this file."""
+import numpy
+
 from ..autograd import Function
-from ..backend import scatter_add
+from ..backend import CUDA, scatter_add
 from ..tensor import Tensor
 
 
@@ -44,13 +46,50 @@ def reduce_to(grad, like):
     return grad
 
 
-def plain_index(index):
-    """An index with Tensors replaced by their arrays (hashable parts stay as they are)."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+def plain_index(index, tensor):
+    """``index`` for ``tensor.data``: Tensors replaced by their arrays and, on the GPU,
+    integer arrays checked against the dims they index.  NumPy raises IndexError for an
+    out-of-range index; CuPy wraps it around instead (its documented difference), which
+    would read and, in backward, scatter to the wrong places."""
+    parts = index if isinstance(index, tuple) else (index,)
+    parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
+    if tensor.device == CUDA:
+        _check_bounds(parts, tensor.shape)
+    return parts if isinstance(index, tuple) else parts[0]
+
+
+def _check_bounds(parts, shape):
+    """Raise NumPy's IndexError for the first integer-array index outside its dim."""
+    consumed = sum(_dims_used(p) for p in parts)
+    dim = 0
+    for part in parts:
+        if part is None:
+            continue
+        if part is Ellipsis:
+            dim += len(shape) - consumed
+        elif _is_mask(part):
+            dim += _dims_used(part)
+        else:
+            if not isinstance(part, (int, slice)) and dim < len(shape):
+                values = part if hasattr(part, "dtype") else numpy.asarray(part)
+                size = shape[dim]
+                bad = (values < -size) | (values >= size)
+                if bool(bad.any()):
+                    raise IndexError(f"index {int(values[bad].ravel()[0])} is out of bounds for axis {dim} "
+                                     f"with size {size}")
+            dim += 1
+
+
+def _dims_used(part):
+    """How many dims of the indexed tensor an index part consumes."""
+    if part is None or part is Ellipsis:
+        return 0
+    return numpy.ndim(part) if _is_mask(part) else 1
+
+
+def _is_mask(part):
+    return getattr(part, "dtype", None) == numpy.bool_ or (
+        isinstance(part, list) and part and all(isinstance(v, bool) for v in part))
 
 
 def _is_basic(index):

@@ -147,3 +147,18 @@ def test_host_copies_are_numpy_arrays(device):
     assert type(host) is np.ndarray
     np.testing.assert_array_equal(host, np.arange(6).reshape(2, 3))
     assert backend.device_of(t.data) == device
+
+
+def test_set_num_threads_limits_the_blas_pool():
+    previous = tg.get_num_threads()
+    try:
+        tg.set_num_threads(1)
+        assert tg.get_num_threads() == 1
+        a = np.ones((64, 64))
+        assert (a @ a)[0, 0] == 64.0                    # products still work with one thread
+    finally:
+        tg.set_num_threads(previous)
+    assert tg.get_num_threads() == previous
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            tg.set_num_threads(bad)

@@ -8,7 +8,8 @@
 __version__ = "0.1.0"
 
 from . import backend
-from .backend import available_devices, get_default_device, set_default_device, manual_seed, device
+from .backend import (available_devices, get_default_device, set_default_device, manual_seed, device,
+                      set_num_threads, get_num_threads)
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
                        AnomalyError)
 from .tensor import Tensor, where, float16, float32, float64, int8, int16, int32, int64, uint8, bool_

@@ -160,6 +160,25 @@ def float_errors_ignored():
     return numpy.errstate(all="ignore")
 
 
+# ----------------------------------------------------------------- CPU threads
+def set_num_threads(n):
+    """Use ``n`` threads for the CPU's matrix products (the BLAS library under NumPy),
+    as ``torch.set_num_threads``.  On a machine where other programs run, BLAS
+    threads that spin-wait for each other slow everything down; one thread is
+    often the fastest choice for the small products of these networks."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=n, user_api="blas")
+
+
+def get_num_threads():
+    """The number of threads the CPU's matrix products use (the largest BLAS pool)."""
+    from threadpoolctl import threadpool_info
+    pools = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(pools, default=1)
+
+
 # ----------------------------------------------------------------- randomness
 # One NumPy generator serves every device: random arrays are drawn on the host
 # and moved, so the same seed gives the same numbers on "cpu" and "cuda".

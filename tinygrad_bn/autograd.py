@@ -178,19 +178,22 @@ class Function:
         ctx.inputs = args
         device = None
         record = False
+        edges = []                   # where each argument's gradient will go
         for a in args:
             if isinstance(a, Tensor):
-                if a._requires_grad:
-                    record = True
                 if device is None:
                     device = a.device
                 elif a.device != device:
                     raise RuntimeError(f"{cls.__name__}: expected all tensors on the same device, "
                                        f"got {device} and {a.device}")
+                if a._requires_grad:
+                    record = True
+                    edges.append(a if a.grad_fn is None else a.grad_fn)
+                    continue
+            edges.append(None)
         record = record and _GradMode.enabled
         if record:
-            ctx.next_functions = tuple([(a if a.grad_fn is None else a.grad_fn)
-                                        if isinstance(a, Tensor) and a._requires_grad else None for a in args])
+            ctx.next_functions = tuple(edges)
         out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             out = Tensor.wrap(out, device)

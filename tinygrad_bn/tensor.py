@@ -63,6 +63,8 @@ def numpy_names(method):
     """Let NumPy's ``axis=``/``keepdims=`` stand for PyTorch's ``dim=``/``keepdim=``."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        if not kwargs:
+            return method(self, *args)
         for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
             if numpy_name in kwargs:
                 if torch_name in kwargs:

@@ -1,5 +1,6 @@
 """Layers, containers and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
-from .module import Module, Parameter, Sequential
+from .module import Module, Parameter
+from .container import Sequential, ModuleList, ModuleDict
 from . import init
 from .linear import Linear
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax

@@ -11,6 +11,10 @@ are assigned (as in PyTorch):
 Everything else (the model's walk over its parts: ``parameters()``,
 ``state_dict()``, ``train()``, ``to()``) follows from those three registries,
 walked recursively with dotted names such as ``"0.weight"``.
+
+Calling a module runs its ``forward``, between the forward hooks registered on
+it, if any: functions that see (and may replace) the arguments before and the
+output after, for inspecting or changing a model without editing its code.
 """
 from collections import OrderedDict, namedtuple
 
@@ -19,6 +23,7 @@ import numpy
 from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
+from .hooks import RemovableHandle
 
 
 class Parameter(Tensor):
@@ -56,12 +61,46 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks:     # the only cost when there are none
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every ``forward``; ``args`` is the tuple of
+        positional arguments, and a return value other than None replaces it (a
+        non-tuple becomes a 1-tuple).  Returns a handle whose ``remove()`` unregisters it."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after every ``forward``; a return value
+        other than None replaces the output.  Returns a handle whose ``remove()`` unregisters it."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def _call_with_hooks(self, args, kwargs):
+        """pre-hooks (in registration order), forward, forward hooks (in registration order).
+        The hooks are copied first, so a hook may remove itself while they run."""
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ------------------------------------------------------------ registration
     def _registries(self):
@@ -220,6 +259,13 @@ class Module:
         return self
 
     # ------------------------------------------------------------ modes
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient recording on or off for every parameter (e.g. to freeze
+        layers for fine-tuning); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def train(self, mode=True):
         """Set training mode (``self.training``) here and in every sub-module; returns self."""
         for module in self.modules():

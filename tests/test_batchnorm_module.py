@@ -36,7 +36,7 @@ def test_state_dict_holds_running_statistics():
 
 
 def test_affine_off_has_no_parameters():
-    bn = nn.BatchNorm1d(2, affine=False)
+    bn = nn.BatchNorm1d(2, affine=False).double()
     assert bn.weight is None and bn.bias is None and list(bn.parameters()) == []
     x = np.array([[1.0, 2.0], [3.0, 6.0]])
     expected, _ = numpy_normalize(x)

@@ -1,7 +1,9 @@
 """Functions of tensors that layers are built from, PyTorch's ``torch.nn.functional``.
 
-``import tinygrad_bn.functional as F``.  Each function either calls one fused
-op (linear, batch_norm in training, softmax, log_softmax, cross_entropy) or composes primitive ones.
+``import tinygrad_bn.functional as F``.  Each function first checks its
+arguments as PyTorch does (Tensors, not arrays or lists; one dtype, not a mix
+to promote silently), then calls one fused op (linear, batch_norm in training,
+softmax, log_softmax, cross_entropy) or composes primitive ones.
 """
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy
@@ -9,67 +11,51 @@ from .ops.linear import Linear
 from .tensor import Tensor
 
 
-def linear(x, weight, bias=None):
+# ------------------------------------------------------------------ argument checks
+def _type_name(value):
+    """A type as PyTorch's errors name it: list, int, numpy.ndarray."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _expect_tensors(function, required, optional=None):
+    """PyTorch's TypeError for an argument that is not a Tensor.  ``required`` and then
+    ``optional`` map argument names to values in the order of the signature; an
+    optional argument may also be None."""
+    optional = optional or {}
+    for name, value in required.items():
+        if not isinstance(value, Tensor):
+            raise _not_a_tensor(function, [*required, *optional], name, value)
+    for name, value in optional.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise _not_a_tensor(function, [*required, *optional], name, value)
+
+
+def _not_a_tensor(function, names, name, value):
+    return TypeError(f"{function}(): argument '{name}' (position {names.index(name) + 1}) must be Tensor, "
+                     f"not {_type_name(value)}")
+
+
+def _expect_dtype(function, input, others):
+    """RuntimeError unless each Tensor of ``others`` (name -> Tensor or None) has the
+    dtype of ``input``: PyTorch refuses the mix instead of promoting to the wider dtype."""
+    dtype = input.data.dtype
+    for name, t in others.items():
+        if t is not None and t.data.dtype != dtype:
+            raise RuntimeError(f"{function}(): input and {name} must have the same dtype, "
+                               f"but got {dtype} and {t.data.dtype}")
+
+
+# ------------------------------------------------------------------ layers
+def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in_features) and W of shape (out_features, in_features)."""
-    return Linear.apply(x, weight, bias)
+    _expect_tensors("linear", {"input": input, "weight": weight}, {"bias": bias})
+    _expect_dtype("linear", input, {"weight": weight, "bias": bias})
+    return Linear.apply(input, weight, bias)
 
 
-def sigmoid(x):
-    """1 / (1 + e^-x), elementwise."""
-    return x.sigmoid()
-
-
-def relu(x):
-    """max(x, 0), elementwise."""
-    return x.relu()
-
-
-def tanh(x):
-    return x.tanh()
-
-
-def leaky_relu(x, negative_slope=0.01):
-    """x for x > 0, negative_slope * x otherwise."""
-    return x.leaky_relu(negative_slope)
-
-
-def softmax(x, dim=-1):
-    """e^x / sum(e^x) along ``dim``, stable for large inputs."""
-    return x.softmax(dim)
-
-
-def log_softmax(x, dim=-1):
-    """x - log sum(e^x) along ``dim``, stable for large inputs."""
-    return x.log_softmax(dim)
-
-
-def cross_entropy(logits, target, reduction="mean"):
-    """-log softmax(logits)[target] per row, for logits (N, C) and int64 class indices (N,);
-    ``reduction`` "mean" (over N), "sum" or "none"."""
-    if not isinstance(target, Tensor):
-        target = Tensor(target, device=logits.device)
-    return CrossEntropy.apply(logits, target, reduction)
-
-
-def mse_loss(input, target, reduction="mean"):
-    """(input - target)^2 elementwise, reduced by "mean", "sum" or "none".
-
-    Unlike PyTorch, which broadcasts with a warning, different shapes are an error.
-    """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"mse_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if not isinstance(target, Tensor):
-        target = Tensor(target, device=input.device, dtype=input.dtype)
-    if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
-    difference = input - target
-    squared = difference * difference
-    if reduction == "mean":
-        return squared.mean()
-    return squared.sum() if reduction == "sum" else squared
-
-
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
     """Batch Normalization of x, shape (N, C) or (N, C, L), per channel (axis 1), as
     ``torch.nn.functional.batch_norm``.
 
@@ -80,25 +66,90 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     y = weight * (x - running_mean) / sqrt(running_var + eps) + bias, which is
     differentiable in x, weight and bias like any composition of ops.
     """
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {x.ndim}D input "
-                         f"of shape {tuple(x.shape)}")
-    channels = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+    vectors = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
+    _expect_tensors("batch_norm", {"input": input}, vectors)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {input.ndim}D input "
+                         f"of shape {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in vectors.items():
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: expected an input with {t.data.size} channels (the size of "
-                             f"{name}), got input of shape {tuple(x.shape)} with {channels} channels")
+                             f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
+    _expect_dtype("batch_norm", input, vectors)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"batch_norm(): expected a floating point input, got {input.dtype}")
     if training:
-        if x.data.size // channels <= 1:
+        if input.data.size // channels <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, "
-                             f"got input size {tuple(x.shape)}")
-        return BatchNorm.apply(x, weight, bias, running_mean, running_var, momentum, eps)
+                             f"got input size {tuple(input.shape)}")
+        return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when not training")
-    shape = channel_shape(x)
+    shape = channel_shape(input)
     scale = (running_var.detach() + eps) ** -0.5
     if weight is not None:
         scale = scale * weight
-    y = (x - running_mean.detach().reshape(shape)) * scale.reshape(shape)
+    y = (input - running_mean.detach().reshape(shape)) * scale.reshape(shape)
     return y if bias is None else y + bias.reshape(shape)
+
+
+# ------------------------------------------------------------------ activations
+def sigmoid(input):
+    """1 / (1 + e^-x), elementwise."""
+    _expect_tensors("sigmoid", {"input": input})
+    return input.sigmoid()
+
+
+def relu(input):
+    """max(x, 0), elementwise."""
+    _expect_tensors("relu", {"input": input})
+    return input.relu()
+
+
+def tanh(input):
+    _expect_tensors("tanh", {"input": input})
+    return input.tanh()
+
+
+def leaky_relu(input, negative_slope=0.01):
+    """x for x > 0, negative_slope * x otherwise."""
+    _expect_tensors("leaky_relu", {"input": input})
+    return input.leaky_relu(negative_slope)
+
+
+def softmax(input, dim=-1):
+    """e^x / sum(e^x) along ``dim``, stable for large inputs."""
+    _expect_tensors("softmax", {"input": input})
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim=-1):
+    """x - log sum(e^x) along ``dim``, stable for large inputs."""
+    _expect_tensors("log_softmax", {"input": input})
+    return input.log_softmax(dim)
+
+
+# ------------------------------------------------------------------ losses
+def cross_entropy(input, target, reduction="mean"):
+    """-log softmax(input)[target] per row, for logits (N, C) and int64 class indices (N,);
+    ``reduction`` "mean" (over N), "sum" or "none"."""
+    _expect_tensors("cross_entropy", {"input": input, "target": target})
+    return CrossEntropy.apply(input, target, reduction)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2 elementwise, reduced by "mean", "sum" or "none".
+
+    Unlike PyTorch, which broadcasts with a warning, different shapes are an error.
+    """
+    _expect_tensors("mse_loss", {"input": input, "target": target})
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"mse_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    difference = input - target
+    squared = difference * difference
+    if reduction == "mean":
+        return squared.mean()
+    return squared.sum() if reduction == "sum" else squared

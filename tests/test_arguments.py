@@ -37,6 +37,9 @@ ARGUMENTS = [
     (lambda v, d: F.log_softmax(v, 1), "log_softmax", "input", 1, X),
     (lambda v, d: F.cross_entropy(v, t(LABELS, d)), "cross_entropy", "input", 1, X),
     (lambda v, d: F.cross_entropy(t(X, d), v), "cross_entropy", "target", 2, LABELS),
+    (lambda v, d: F.cross_entropy(t(X, d), t(LABELS, d), v), "cross_entropy", "weight", 3, C3),
+    (lambda v, d: F.nll_loss(v, t(LABELS, d)), "nll_loss", "input", 1, X),
+    (lambda v, d: F.nll_loss(t(X, d), v), "nll_loss", "target", 2, LABELS),
     (lambda v, d: F.mse_loss(v, t(X, d)), "mse_loss", "input", 1, X),
     (lambda v, d: F.mse_loss(t(X, d), v), "mse_loss", "target", 2, X),
 ]
@@ -64,6 +67,13 @@ def test_every_layer_refuses_an_array(device, layer):
     layer.to(device)
     with pytest.raises(TypeError, match=r"argument 'input' \(position 1\) must be Tensor, not numpy.ndarray"):
         layer(X)
+
+
+@pytest.mark.parametrize("loss", [nn.CrossEntropyLoss(), nn.NLLLoss(), nn.MSELoss()], ids=lambda m: type(m).__name__)
+def test_loss_modules_refuse_array_targets(device, loss):
+    target = np.zeros((4, 3), np.float32) if isinstance(loss, nn.MSELoss) else np.zeros(4, np.int64)
+    with pytest.raises(TypeError, match=r"argument 'target' \(position 2\) must be Tensor, not numpy.ndarray"):
+        loss(t(X, device), target)
 
 
 def test_identity_passes_anything_as_torch():

@@ -3,10 +3,10 @@
 ``import tinygrad_bn.functional as F``.  Each function first checks its
 arguments as PyTorch does (Tensors, not arrays or lists; one dtype, not a mix
 to promote silently), then calls one fused op (linear, batch_norm in training,
-softmax, log_softmax, cross_entropy) or composes primitive ones.
+softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
 from .ops.batch_norm import BatchNorm, channel_shape
-from .ops.cross_entropy import REDUCTIONS, CrossEntropy
+from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.linear import Linear
 from .tensor import Tensor
 
@@ -131,14 +131,44 @@ def log_softmax(input, dim=-1):
 
 
 # ------------------------------------------------------------------ losses
-def cross_entropy(input, target, reduction="mean"):
-    """-log softmax(input)[target] per row, for logits (N, C) and int64 class indices (N,);
-    ``reduction`` "mean" (over N), "sum" or "none"."""
-    _expect_tensors("cross_entropy", {"input": input, "target": target})
-    return CrossEntropy.apply(input, target, reduction)
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """-log softmax(input)[target], as ``torch.nn.functional.cross_entropy`` (one fused op).
+
+    ``input``: logits (N, C), (N, C, d1, d2, ...) or one sample (C,).  ``target``:
+    class indices (int64 or uint8) of shape (N,), (N, d1, d2, ...) or (), or class
+    probabilities of the input's own shape.  ``weight`` (C,): a weight per class.
+    ``ignore_index``: a class index whose samples count for nothing (class
+    indices only).  ``label_smoothing`` eps in [0, 1]: the target mixed with the
+    uniform distribution, (1 - eps) target + eps / C.  ``reduction``: "mean" (for
+    class indices the weighted mean, divided by the summed weights of the counted
+    samples), "sum" or "none".  The formulas are in ops/cross_entropy.py.
+    """
+    _expect_tensors("cross_entropy", {"input": input, "target": target}, {"weight": weight})
+    _expect_dtype("cross_entropy", input, {"weight": weight})
+    if input.ndim == 1:
+        return _one_sample(cross_entropy, input, target, weight, reduction,
+                           ignore_index=ignore_index, label_smoothing=label_smoothing)
+    return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
-def mse_loss(input, target, reduction="mean"):
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """-input[target] for log-probabilities ``input`` (e.g. from log_softmax), as
+    ``torch.nn.functional.nll_loss``: shapes, ``weight``, ``ignore_index`` and
+    ``reduction`` as in cross_entropy, class-index targets only."""
+    _expect_tensors("nll_loss", {"input": input, "target": target}, {"weight": weight})
+    _expect_dtype("nll_loss", input, {"weight": weight})
+    if input.ndim == 1:
+        return _one_sample(nll_loss, input, target, weight, reduction, ignore_index=ignore_index)
+    return NLLLoss.apply(input, target, weight, ignore_index, reduction)
+
+
+def _one_sample(loss, input, target, weight, reduction, **options):
+    """``loss`` of one unbatched sample, input (C,): a batch of one, with a 0-d result."""
+    out = loss(input.reshape(1, -1), target.reshape((1,) + target.shape), weight, reduction=reduction, **options)
+    return out.reshape(()) if reduction == "none" else out
+
+
+def mse_loss(input, target, *, reduction="mean"):
     """(input - target)^2 elementwise, reduced by "mean", "sum" or "none".
 
     Unlike PyTorch, which broadcasts with a warning, different shapes are an error.

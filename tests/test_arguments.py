@@ -35,6 +35,7 @@ ARGUMENTS = [
     (lambda v, d: F.leaky_relu(v), "leaky_relu", "input", 1, X),
     (lambda v, d: F.softmax(v, 1), "softmax", "input", 1, X),
     (lambda v, d: F.log_softmax(v, 1), "log_softmax", "input", 1, X),
+    (lambda v, d: F.dropout(v), "dropout", "input", 1, X),
     (lambda v, d: F.cross_entropy(v, t(LABELS, d)), "cross_entropy", "input", 1, X),
     (lambda v, d: F.cross_entropy(t(X, d), v), "cross_entropy", "target", 2, LABELS),
     (lambda v, d: F.cross_entropy(t(X, d), t(LABELS, d), v), "cross_entropy", "weight", 3, C3),
@@ -59,7 +60,7 @@ def test_arrays_and_lists_are_type_errors(device, call, function, name, position
 
 
 LAYERS = [nn.Linear(3, 2), nn.BatchNorm1d(3), nn.Sigmoid(), nn.ReLU(), nn.Tanh(), nn.LeakyReLU(), nn.Softmax(1),
-          nn.LogSoftmax(1)]
+          nn.LogSoftmax(1), nn.Dropout(), nn.Flatten()]
 
 
 @pytest.mark.parametrize("layer", LAYERS, ids=lambda m: type(m).__name__)

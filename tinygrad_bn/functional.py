@@ -5,6 +5,7 @@ arguments as PyTorch does (Tensors, not arrays or lists; one dtype, not a mix
 to promote silently), then calls one fused op (linear, batch_norm in training,
 softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
+from . import backend
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.linear import Linear
@@ -92,6 +93,33 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         scale = scale * weight
     y = (input - running_mean.detach().reshape(shape)) * scale.reshape(shape)
     return y if bias is None else y + bias.reshape(shape)
+
+
+def _check_dropout(p, inplace):
+    """What dropout and nn.Dropout both refuse: p outside [0, 1] (as PyTorch), and inplace=True."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if inplace:
+        raise NotImplementedError("dropout(inplace=True): tensors have no in-place operations yet; "
+                                  "inplace=False gives the same values in a new tensor")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """In training, each element is zeroed with probability p and the others scaled by
+    1/(1 - p), so each keeps its expected value, E[y] = x; the gradient is the same
+    mask.  Otherwise (or with p = 0) the input itself.
+
+    The mask is drawn from the library's generator (``tg.manual_seed``) on the
+    host and moved, so a seed gives the same mask on every device.
+    """
+    _expect_tensors("dropout", {"input": input})
+    _check_dropout(p, inplace)
+    if not training or p == 0:
+        return input
+    keep = backend.rng().random(input.shape) >= p
+    scale = 1 / (1 - p) if p < 1 else 0.0        # p = 1 drops everything: zeros, not 0 * inf
+    mask = backend.to_device((keep * scale).astype(input.dtype), input.device)
+    return input * Tensor.wrap(mask, input.device)
 
 
 # ------------------------------------------------------------------ activations

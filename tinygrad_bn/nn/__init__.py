@@ -5,4 +5,6 @@ from . import init
 from .linear import Linear
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax
 from .batchnorm import BatchNorm1d, recompute_population_stats
+from .dropout import Dropout
+from .flatten import Flatten
 from .loss import MSELoss, NLLLoss, CrossEntropyLoss

@@ -63,9 +63,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     training: normalise with the batch's mean and biased variance (the fused
     ``BatchNorm`` op) and, where the running buffers are given, update them in
     place: running = (1 - momentum) * running + momentum * batch statistic, the
-    variance stored being the unbiased one.  Otherwise: the affine map
-    y = weight * (x - running_mean) / sqrt(running_var + eps) + bias, which is
-    differentiable in x, weight and bias like any composition of ops.
+    variance stored being the unbiased one.  An empty batch (N = 0 or L = 0)
+    gives an empty output and leaves the buffers as they are.  Otherwise: the
+    affine map y = weight * (x - running_mean) / sqrt(running_var + eps) + bias,
+    which is differentiable in x, weight and bias like any composition of ops.
+
+    As in PyTorch, training needs eps > 0 and more than one value per channel;
+    eps = 0 is allowed otherwise.  ``momentum`` is a number: the cumulative
+    average of ``momentum=None`` is BatchNorm1d's, which counts the batches.
     """
     vectors = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
     _expect_tensors("batch_norm", {"input": input}, vectors)
@@ -80,19 +85,37 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _expect_dtype("batch_norm", input, vectors)
     if input.dtype.kind != "f":
         raise RuntimeError(f"batch_norm(): expected a floating point input, got {input.dtype}")
+    values_per_channel = input.shape[0] * (input.shape[2] if input.ndim == 3 else 1)
+    if training and values_per_channel == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, "
+                         f"got input size {tuple(input.shape)}")
+    if training and eps <= 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if momentum is None:
+        raise TypeError("batch_norm(): momentum must be a number, not None (the cumulative average of "
+                        "momentum=None needs the batch count that BatchNorm1d keeps)")
+    if training and values_per_channel == 0:
+        # an empty batch has no statistics to normalise with or to fold into the running
+        # buffers (PyTorch leaves them alone too): the empty output, in the graph of weight
+        # and bias, whose gradients are zero
+        return _per_channel_affine(input, weight, bias)
     if training:
-        if input.data.size // channels <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, "
-                             f"got input size {tuple(input.shape)}")
         return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when not training")
-    shape = channel_shape(input)
     scale = (running_var.detach() + eps) ** -0.5
     if weight is not None:
         scale = scale * weight
-    y = (input - running_mean.detach().reshape(shape)) * scale.reshape(shape)
-    return y if bias is None else y + bias.reshape(shape)
+    return _per_channel_affine(input - running_mean.detach().reshape(channel_shape(input)), scale, bias)
+
+
+def _per_channel_affine(x, scale, shift):
+    """x * scale + shift for per-channel vectors (each may be None) broadcast along axis 1."""
+    shape = channel_shape(x)
+    y = x if scale is None else x * scale.reshape(shape)
+    return y if shift is None else y + shift.reshape(shape)
 
 
 def _check_dropout(p, inplace):

@@ -19,7 +19,8 @@ def test_defaults_as_pytorch():
     assert np.array_equal(bn.running_var.numpy(), np.ones(3))
     assert bn.num_batches_tracked.dtype == np.int64 and bn.num_batches_tracked.shape == ()
     assert [name for name, _ in bn.named_parameters()] == ["weight", "bias"]
-    assert repr(bn) == "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    # torch 2.13: repr(torch.nn.BatchNorm1d(3)) names bias= between affine= and track_running_stats=
+    assert repr(bn) == "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
 
 
 def test_state_dict_holds_running_statistics():
@@ -36,7 +37,7 @@ def test_state_dict_holds_running_statistics():
 
 
 def test_affine_off_has_no_parameters():
-    bn = nn.BatchNorm1d(2, affine=False)
+    bn = nn.BatchNorm1d(2, affine=False).double()
     assert bn.weight is None and bn.bias is None and list(bn.parameters()) == []
     x = np.array([[1.0, 2.0], [3.0, 6.0]])
     expected, _ = numpy_normalize(x)
@@ -146,3 +147,133 @@ def test_recompute_population_stats_changes_nothing_on_error():
         for k, v in model.state_dict().items():
             assert np.array_equal(v.numpy(), before[k]), k
         assert model[1].momentum == 0.1
+
+
+# ------------------------------------------------------------------- bias=, eps, empty batches, anomalies
+def test_bias_false_keeps_the_scale_only(device):
+    # torch 2.13: BatchNorm1d(C, bias=False) has weight (ones) and bias None; bias is keyword-only
+    bn = nn.BatchNorm1d(3, bias=False).to(device).double()
+    assert isinstance(bn.weight, nn.Parameter) and bn.bias is None
+    assert [name for name, _ in bn.named_parameters()] == ["weight"]
+    assert list(bn.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
+    assert repr(bn) == "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=False, track_running_stats=True)"
+    gamma = np.array([0.5, 2.0, -1.0])
+    bn.weight.data[...] = bn.weight.xp.asarray(gamma)
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    np.testing.assert_allclose(bn(tg.tensor(x, device=device)).detach().numpy(), numpy_normalize(x)[0] * gamma,
+                               rtol=1e-12)
+    bn.reset_parameters()
+    assert np.array_equal(bn.weight.detach().numpy(), np.ones(3))
+    assert nn.BatchNorm1d(3, affine=False, bias=True).bias is None            # no affine: neither
+    with pytest.raises(TypeError):
+        nn.BatchNorm1d(3, 1e-5, 0.1, True, True, None, None, False)           # bias only by keyword
+
+
+def test_signature_matches_torch():
+    torch = pytest.importorskip("torch")
+    import inspect
+    ours = inspect.signature(nn.BatchNorm1d).parameters
+    theirs = inspect.signature(torch.nn.BatchNorm1d).parameters
+    assert [(p.name, p.kind, p.default) for p in ours.values()] == \
+        [(p.name, p.kind, p.default) for p in theirs.values()]
+    for kwargs in ({}, {"bias": False}, {"affine": False}):
+        assert repr(nn.BatchNorm1d(4, **kwargs)) == repr(torch.nn.BatchNorm1d(4, **kwargs))
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-5])
+def test_training_needs_a_positive_eps_as_in_torch(device, eps):
+    # torch 2.13: the constructor takes any eps; F.batch_norm raises "batch_norm eps must be
+    # positive during training, but got 0.0" (ValueError), and in eval mode refuses only eps < 0
+    bn = nn.BatchNorm1d(2, eps=eps).to(device)
+    with pytest.raises(ValueError, match=f"batch_norm eps must be positive during training, but got {eps}"):
+        bn(tg.randn(4, 2, device=device))
+    assert bn.num_batches_tracked.item() == 0 and np.array_equal(bn.running_mean.numpy(), np.zeros(2))
+    bn.eval()
+    if eps == 0:
+        np.testing.assert_allclose(bn(tg.ones(3, 2, device=device)).detach().numpy(), np.ones((3, 2)))
+    else:
+        with pytest.raises(ValueError, match=f"batch_norm eps must be non-negative, but got {eps}"):
+            bn(tg.ones(3, 2, device=device))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (2, 3, 0)])
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_empty_training_batch(device, shape, momentum):
+    """torch 2.13 (checked): an empty output, an empty input gradient and zero gradients for
+    weight and bias; the running statistics unchanged and the batch counted."""
+    bn = nn.BatchNorm1d(3, momentum=momentum).to(device)
+    bn.running_mean.data[...] = 0.5
+    x = tg.zeros(shape, requires_grad=True, device=device)
+    y = bn(x)
+    assert y.shape == shape
+    y.sum().backward()
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(bn.weight.grad.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.bias.grad.numpy(), np.zeros(3))
+    np.testing.assert_array_equal(bn.running_mean.numpy(), np.full(3, 0.5))
+    np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(3))
+    assert bn.num_batches_tracked.item() == 1
+    untracked = nn.BatchNorm1d(3, track_running_stats=False).to(device)
+    assert untracked(tg.zeros(shape, device=device)).shape == shape
+
+
+def test_empty_batch_matches_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    x, xt = tg.zeros(0, 3, requires_grad=True), torch.zeros(0, 3, requires_grad=True)
+    ours(x).sum().backward()
+    theirs(xt).sum().backward()
+    assert x.grad.shape == tuple(xt.grad.shape)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        np.testing.assert_array_equal(getattr(ours, name).numpy(), getattr(theirs, name).numpy(), err_msg=name)
+    np.testing.assert_array_equal(ours.weight.grad.numpy(), theirs.weight.grad.numpy())
+
+
+def test_functional_momentum_none_is_a_type_error():
+    # torch 2.13: F.batch_norm(x, rm, rv, training=True, momentum=None) raises TypeError (a float is
+    # expected); momentum=None is BatchNorm1d's cumulative average, which counts the batches itself
+    rm, rv = tg.zeros(3), tg.ones(3)
+    with pytest.raises(TypeError, match="momentum must be a number, not None"):
+        F.batch_norm(tg.randn(4, 3), rm, rv, training=True, momentum=None)
+    assert np.array_equal(rm.numpy(), np.zeros(3))
+    bn = nn.BatchNorm1d(3, momentum=None)
+    x = np.random.default_rng(0).standard_normal((2, 5, 3))
+    for batch in x:
+        bn(tg.tensor(batch, dtype=tg.float32))
+    np.testing.assert_allclose(bn.running_mean.numpy(), x.mean(axis=1).mean(axis=0), rtol=1e-5)
+
+
+OVERFLOW_EXPECTED = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+
+@OVERFLOW_EXPECTED
+@pytest.mark.parametrize("poison", ["NaN in the input", "NaN in weight", "variance overflows"])
+def test_anomaly_raises_before_the_running_statistics_change(device, poison):
+    """Under tg.detect_anomaly() a batch with NaN/Inf statistics or output raises, and the
+    running statistics and num_batches_tracked stay as they were.  'variance overflows':
+    float32 values +-1e20 square to inf, so 1/sigma = 0 and the output is finite, but the
+    variance that would go into running_var is inf."""
+    bn = nn.BatchNorm1d(2).to(device)
+    bn(tg.randn(5, 2, device=device))
+    before = {k: v.numpy().copy() for k, v in bn.state_dict().items() if k != "weight"}
+    x = np.random.default_rng(1).standard_normal((4, 2)).astype(np.float32)
+    if poison == "NaN in the input":
+        x[2, 1] = np.nan
+    elif poison == "NaN in weight":
+        bn.weight.data[0] = np.nan
+    else:
+        x[:, 0] = [1e20, -1e20, 1e20, -1e20]
+    with tg.detect_anomaly():
+        with pytest.raises(tg.AnomalyError, match=r"BatchNorm produced NaN or Inf in its forward \(input shapes: \(4, 2\)"):
+            bn(tg.tensor(x, device=device))
+    for k, v in bn.state_dict().items():
+        if k != "weight":
+            np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+
+
+@OVERFLOW_EXPECTED
+def test_without_anomaly_mode_the_overflowing_variance_reaches_running_var():
+    """What the check above prevents: outside detect_anomaly nothing raises."""
+    bn = nn.BatchNorm1d(1)
+    y = bn(tg.tensor([[1e20], [-1e20]]))
+    assert np.isfinite(y.detach().numpy()).all() and np.isinf(bn.running_var.numpy()).all()

@@ -11,7 +11,12 @@ model of PyTorch's rules:
             running_var  = (1 - f) running_var  + f s2_B m / (m - 1)
     eval:   out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta
 
-in float64 and float32, on every device.
+An empty training batch (N = 0 or L = 0) gives an empty output, counts in
+num_batches_tracked and changes no statistic (as torch 2.13 does).  A training
+batch that raises (one value per channel; NaN statistics under
+tg.detect_anomaly()) changes nothing, num_batches_tracked included (where
+torch 2.13, which counts the batch before it fails, would be one ahead).
+Checked in float64 and float32, on every device.
 """
 import numpy as np
 import pytest
@@ -76,6 +81,26 @@ class RunningStatsMachine(RuleBasedStateMachine):
         shape = channel_shape(x)
         x_hat = (x - self.mean.reshape(shape)) / np.sqrt(self.var.reshape(shape) + EPS)
         self._check_output(x, self._affine(x, x_hat))
+
+    @rule(empty=st.sampled_from(["N = 0", "L = 0"]))
+    def empty_train_step(self, empty):
+        self.bn.train()
+        shape = (0, self.bn.num_features) if empty == "N = 0" else (3, self.bn.num_features, 0)
+        y = self.bn(tg.zeros(shape, dtype=self.dtype, device=self.device))
+        assert y.shape == shape and y.dtype == self.dtype
+        self.tracked += 1
+
+    @rule(length=st.none() | st.just(1), failure=st.sampled_from(["one value per channel", "NaN"]))
+    def failed_train_step(self, length, failure):
+        self.bn.train()
+        if failure == "one value per channel":
+            with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+                self.bn(tg.tensor(self._input(1, length), dtype=self.dtype, device=self.device))
+            return
+        x = self._input(4, length)
+        x[1, 0] = np.nan
+        with tg.detect_anomaly(), pytest.raises(tg.AnomalyError, match="BatchNorm produced NaN or Inf"):
+            self.bn(tg.tensor(x, dtype=self.dtype, device=self.device))
 
     @rule()
     def reset(self):

@@ -148,7 +148,7 @@ def test_buffers_take_the_parameters_dtype_and_device(device):
         for name in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
             assert state[name].dtype == np.float64 and state[name].device == device
             np.testing.assert_array_equal(state[name].numpy(), saved[name].numpy().astype(np.float64))
-    train(model, fresh, None, make_batches(device, 1))
+    train(model, fresh, None, [(x.double(), y.double()) for x, y in make_batches(device, 1)])
 
 
 def test_a_step_count_may_be_a_one_element_tensor_or_a_whole_float(device):

@@ -1,65 +1,230 @@
 """Functions of tensors that layers are built from, PyTorch's ``torch.nn.functional``.
 
-``import tinygrad_bn.functional as F``.  Each function either calls one fused
-op (linear, batch_norm in training, softmax, log_softmax, cross_entropy) or composes primitive ones.
+``import tinygrad_bn.functional as F``.  Each function first checks its
+arguments as PyTorch does (Tensors, not arrays or lists; one dtype, not a mix
+to promote silently), then calls one fused op (linear, batch_norm in training,
+softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
+from . import backend
 from .ops.batch_norm import BatchNorm, channel_shape
-from .ops.cross_entropy import REDUCTIONS, CrossEntropy
+from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.linear import Linear
 from .tensor import Tensor
 
 
-def linear(x, weight, bias=None):
+# ------------------------------------------------------------------ argument checks
+def _type_name(value):
+    """A type as PyTorch's errors name it: list, int, numpy.ndarray."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _expect_tensors(function, required, optional=None):
+    """PyTorch's TypeError for an argument that is not a Tensor.  ``required`` and then
+    ``optional`` map argument names to values in the order of the signature; an
+    optional argument may also be None."""
+    optional = optional or {}
+    for name, value in required.items():
+        if not isinstance(value, Tensor):
+            raise _not_a_tensor(function, [*required, *optional], name, value)
+    for name, value in optional.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise _not_a_tensor(function, [*required, *optional], name, value)
+
+
+def _not_a_tensor(function, names, name, value):
+    return TypeError(f"{function}(): argument '{name}' (position {names.index(name) + 1}) must be Tensor, "
+                     f"not {_type_name(value)}")
+
+
+def _expect_dtype(function, input, others):
+    """RuntimeError unless each Tensor of ``others`` (name -> Tensor or None) has the
+    dtype of ``input``: PyTorch refuses the mix instead of promoting to the wider dtype."""
+    dtype = input.data.dtype
+    for name, t in others.items():
+        if t is not None and t.data.dtype != dtype:
+            raise RuntimeError(f"{function}(): input and {name} must have the same dtype, "
+                               f"but got {dtype} and {t.data.dtype}")
+
+
+# ------------------------------------------------------------------ layers
+def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in_features) and W of shape (out_features, in_features)."""
-    return Linear.apply(x, weight, bias)
+    _expect_tensors("linear", {"input": input, "weight": weight}, {"bias": bias})
+    _expect_dtype("linear", input, {"weight": weight, "bias": bias})
+    return Linear.apply(input, weight, bias)
 
 
-def sigmoid(x):
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Batch Normalization of x, shape (N, C) or (N, C, L), per channel (axis 1), as
+    ``torch.nn.functional.batch_norm``.
+
+    training: normalise with the batch's mean and biased variance (the fused
+    ``BatchNorm`` op) and, where the running buffers are given, update them in
+    place: running = (1 - momentum) * running + momentum * batch statistic, the
+    variance stored being the unbiased one.  An empty batch (N = 0 or L = 0)
+    gives an empty output and leaves the buffers as they are.  Otherwise: the
+    affine map y = weight * (x - running_mean) / sqrt(running_var + eps) + bias,
+    which is differentiable in x, weight and bias like any composition of ops.
+
+    As in PyTorch, training needs eps > 0 and more than one value per channel;
+    eps = 0 is allowed otherwise.  ``momentum`` is a number: the cumulative
+    average of ``momentum=None`` is BatchNorm1d's, which counts the batches.
+    """
+    vectors = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
+    _expect_tensors("batch_norm", {"input": input}, vectors)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {input.ndim}D input "
+                         f"of shape {tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in vectors.items():
+        if t is not None and t.shape != (channels,):
+            raise ValueError(f"batch_norm: expected an input with {t.data.size} channels (the size of "
+                             f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
+    _expect_dtype("batch_norm", input, vectors)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"batch_norm(): expected a floating point input, got {input.dtype}")
+    values_per_channel = input.shape[0] * (input.shape[2] if input.ndim == 3 else 1)
+    if training and values_per_channel == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, "
+                         f"got input size {tuple(input.shape)}")
+    if training and eps <= 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if momentum is None:
+        raise TypeError("batch_norm(): momentum must be a number, not None (the cumulative average of "
+                        "momentum=None needs the batch count that BatchNorm1d keeps)")
+    if training and values_per_channel == 0:
+        # an empty batch has no statistics to normalise with or to fold into the running
+        # buffers (PyTorch leaves them alone too): the empty output, in the graph of weight
+        # and bias, whose gradients are zero
+        return _per_channel_affine(input, weight, bias)
+    if training:
+        return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+    scale = (running_var.detach() + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight
+    return _per_channel_affine(input - running_mean.detach().reshape(channel_shape(input)), scale, bias)
+
+
+def _per_channel_affine(x, scale, shift):
+    """x * scale + shift for per-channel vectors (each may be None) broadcast along axis 1."""
+    shape = channel_shape(x)
+    y = x if scale is None else x * scale.reshape(shape)
+    return y if shift is None else y + shift.reshape(shape)
+
+
+def _check_dropout(p):
+    """What dropout and nn.Dropout both refuse: p outside [0, 1] (as PyTorch)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """In training, each element is zeroed with probability p and the others scaled by
+    1/(1 - p), so each keeps its expected value, E[y] = x; the gradient is the same
+    mask.  Otherwise (or with p = 0) the input itself.  ``inplace`` multiplies the
+    input by the mask in place (``input.mul_``) and returns it.
+
+    The mask is drawn from the library's generator (``tg.manual_seed``) on the
+    host and moved, so a seed gives the same mask on every device.
+    """
+    _expect_tensors("dropout", {"input": input})
+    _check_dropout(p)
+    if not training or p == 0:
+        return input
+    keep = backend.rng().random(input.shape) >= p
+    scale = 1 / (1 - p) if p < 1 else 0.0        # p = 1 drops everything: zeros, not 0 * inf
+    mask = Tensor.wrap(backend.to_device((keep * scale).astype(input.dtype), input.device), input.device)
+    return input.mul_(mask) if inplace else input * mask
+
+
+# ------------------------------------------------------------------ activations
+def sigmoid(input):
     """1 / (1 + e^-x), elementwise."""
-    return x.sigmoid()
+    _expect_tensors("sigmoid", {"input": input})
+    return input.sigmoid()
 
 
-def relu(x):
+def relu(input):
     """max(x, 0), elementwise."""
-    return x.relu()
+    _expect_tensors("relu", {"input": input})
+    return input.relu()
 
 
-def tanh(x):
-    return x.tanh()
+def tanh(input):
+    _expect_tensors("tanh", {"input": input})
+    return input.tanh()
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
-    return x.leaky_relu(negative_slope)
+    _expect_tensors("leaky_relu", {"input": input})
+    return input.leaky_relu(negative_slope)
 
 
-def softmax(x, dim=-1):
+def softmax(input, dim=-1):
     """e^x / sum(e^x) along ``dim``, stable for large inputs."""
-    return x.softmax(dim)
+    _expect_tensors("softmax", {"input": input})
+    return input.softmax(dim)
 
 
-def log_softmax(x, dim=-1):
+def log_softmax(input, dim=-1):
     """x - log sum(e^x) along ``dim``, stable for large inputs."""
-    return x.log_softmax(dim)
+    _expect_tensors("log_softmax", {"input": input})
+    return input.log_softmax(dim)
 
 
-def cross_entropy(logits, target, reduction="mean"):
-    """-log softmax(logits)[target] per row, for logits (N, C) and int64 class indices (N,);
-    ``reduction`` "mean" (over N), "sum" or "none"."""
-    if not isinstance(target, Tensor):
-        target = Tensor(target, device=logits.device)
-    return CrossEntropy.apply(logits, target, reduction)
+# ------------------------------------------------------------------ losses
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """-log softmax(input)[target], as ``torch.nn.functional.cross_entropy`` (one fused op).
+
+    ``input``: logits (N, C), (N, C, d1, d2, ...) or one sample (C,).  ``target``:
+    class indices (int64 or uint8) of shape (N,), (N, d1, d2, ...) or (), or class
+    probabilities of the input's own shape.  ``weight`` (C,): a weight per class.
+    ``ignore_index``: a class index whose samples count for nothing (class
+    indices only).  ``label_smoothing`` eps in [0, 1]: the target mixed with the
+    uniform distribution, (1 - eps) target + eps / C.  ``reduction``: "mean" (for
+    class indices the weighted mean, divided by the summed weights of the counted
+    samples), "sum" or "none".  The formulas are in ops/cross_entropy.py.
+    """
+    _expect_tensors("cross_entropy", {"input": input, "target": target}, {"weight": weight})
+    _expect_dtype("cross_entropy", input, {"weight": weight})
+    if input.ndim == 1:
+        return _one_sample(cross_entropy, input, target, weight, reduction,
+                           ignore_index=ignore_index, label_smoothing=label_smoothing)
+    return CrossEntropy.apply(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
-def mse_loss(input, target, reduction="mean"):
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """-input[target] for log-probabilities ``input`` (e.g. from log_softmax), as
+    ``torch.nn.functional.nll_loss``: shapes, ``weight``, ``ignore_index`` and
+    ``reduction`` as in cross_entropy, class-index targets only."""
+    _expect_tensors("nll_loss", {"input": input, "target": target}, {"weight": weight})
+    _expect_dtype("nll_loss", input, {"weight": weight})
+    if input.ndim == 1:
+        return _one_sample(nll_loss, input, target, weight, reduction, ignore_index=ignore_index)
+    return NLLLoss.apply(input, target, weight, ignore_index, reduction)
+
+
+def _one_sample(loss, input, target, weight, reduction, **options):
+    """``loss`` of one unbatched sample, input (C,): a batch of one, with a 0-d result."""
+    out = loss(input.reshape(1, -1), target.reshape((1,) + target.shape), weight, reduction=reduction, **options)
+    return out.reshape(()) if reduction == "none" else out
+
+
+def mse_loss(input, target, *, reduction="mean"):
     """(input - target)^2 elementwise, reduced by "mean", "sum" or "none".
 
     Unlike PyTorch, which broadcasts with a warning, different shapes are an error.
     """
+    _expect_tensors("mse_loss", {"input": input, "target": target})
     if reduction not in REDUCTIONS:
         raise ValueError(f"mse_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if not isinstance(target, Tensor):
-        target = Tensor(target, device=input.device, dtype=input.dtype)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
     difference = input - target
@@ -67,38 +232,3 @@ def mse_loss(input, target, reduction="mean"):
     if reduction == "mean":
         return squared.mean()
     return squared.sum() if reduction == "sum" else squared
-
-
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Batch Normalization of x, shape (N, C) or (N, C, L), per channel (axis 1), as
-    ``torch.nn.functional.batch_norm``.
-
-    training: normalise with the batch's mean and biased variance (the fused
-    ``BatchNorm`` op) and, where the running buffers are given, update them in
-    place: running = (1 - momentum) * running + momentum * batch statistic, the
-    variance stored being the unbiased one.  Otherwise: the affine map
-    y = weight * (x - running_mean) / sqrt(running_var + eps) + bias, which is
-    differentiable in x, weight and bias like any composition of ops.
-    """
-    if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {x.ndim}D input "
-                         f"of shape {tuple(x.shape)}")
-    channels = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if t is not None and t.shape != (channels,):
-            raise ValueError(f"batch_norm: expected an input with {t.data.size} channels (the size of "
-                             f"{name}), got input of shape {tuple(x.shape)} with {channels} channels")
-    if training:
-        if x.data.size // channels <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, "
-                             f"got input size {tuple(x.shape)}")
-        return BatchNorm.apply(x, weight, bias, running_mean, running_var, momentum, eps)
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: running_mean and running_var are needed when not training")
-    shape = channel_shape(x)
-    scale = (running_var.detach() + eps) ** -0.5
-    if weight is not None:
-        scale = scale * weight
-    y = (x - running_mean.detach().reshape(shape)) * scale.reshape(shape)
-    return y if bias is None else y + bias.reshape(shape)

@@ -1,6 +1,10 @@
-"""Layers, containers and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
-from .module import Module, Parameter, Sequential
+"""Layers, containers, losses and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
+from .module import Module, Parameter
+from .container import Sequential, ModuleList, ModuleDict
 from . import init
 from .linear import Linear
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax
 from .batchnorm import BatchNorm1d, recompute_population_stats
+from .dropout import Dropout
+from .flatten import Flatten
+from .loss import MSELoss, NLLLoss, CrossEntropyLoss

@@ -26,14 +26,21 @@ class BatchNorm1d(Module):
     """Batch Normalization over the channels (axis 1) of (N, C) or (N, C, L) input,
     with PyTorch's arguments, defaults, buffers and update rule.
 
-    ``affine``: learn a per-channel scale ``weight`` (ones) and shift ``bias`` (zeros).
+    ``affine``: learn a per-channel scale ``weight`` (ones) and shift ``bias``
+    (zeros); with ``bias=False`` (keyword-only, as in PyTorch 2) only the scale,
+    and ``bias`` is None.
     ``track_running_stats``: keep ``running_mean`` (zeros), ``running_var`` (ones)
     and ``num_batches_tracked`` (int64); without them the layer always uses
     batch statistics, also in eval mode, and the three buffers are None.
+
+    A training batch counts in ``num_batches_tracked`` once it went through:
+    an empty batch (N = 0 or L = 0) counts and changes no statistic, a batch that
+    raises (one value per channel, eps <= 0, NaN statistics under
+    ``tg.detect_anomaly()``) changes nothing at all.
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = num_features
         self.eps = eps
@@ -43,7 +50,10 @@ class BatchNorm1d(Module):
         dtype = numpy.float32 if dtype is None else dtype
         if affine:
             self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -68,6 +78,7 @@ class BatchNorm1d(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.data.fill(1)
+        if self.bias is not None:
             self.bias.data.fill(0)
 
     def forward(self, x):
@@ -89,7 +100,7 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 def recompute_population_stats(model, batches):

@@ -11,6 +11,10 @@ are assigned (as in PyTorch):
 Everything else (the model's walk over its parts: ``parameters()``,
 ``state_dict()``, ``train()``, ``to()``) follows from those three registries,
 walked recursively with dotted names such as ``"0.weight"``.
+
+Calling a module runs its ``forward``, between the forward hooks registered on
+it, if any: functions that see (and may replace) the arguments before and the
+output after, for inspecting or changing a model without editing its code.
 """
 from collections import OrderedDict, namedtuple
 
@@ -19,6 +23,7 @@ import numpy
 from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
+from .hooks import RemovableHandle
 
 
 class Parameter(Tensor):
@@ -56,12 +61,46 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks:     # the only cost when there are none
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every ``forward``; ``args`` is the tuple of
+        positional arguments, and a return value other than None replaces it (a
+        non-tuple becomes a 1-tuple).  Returns a handle whose ``remove()`` unregisters it."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after every ``forward``; a return value
+        other than None replaces the output.  Returns a handle whose ``remove()`` unregisters it."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def _call_with_hooks(self, args, kwargs):
+        """pre-hooks (in registration order), forward, forward hooks (in registration order).
+        The hooks are copied first, so a hook may remove itself while they run."""
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ------------------------------------------------------------ registration
     def _registries(self):
@@ -72,13 +111,9 @@ class Module:
 
     def __setattr__(self, name, value):
         if isinstance(value, Parameter):
-            params, buffers, modules = self._registries()
-            self._forget(name)
-            params[name] = value
+            self._register(self._registries()[0], name, value)
         elif isinstance(value, Module):
-            params, buffers, modules = self._registries()
-            self._forget(name)
-            modules[name] = value
+            self._register(self._registries()[2], name, value)
         elif name in self.__dict__.get("_parameters", {}):
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
@@ -96,6 +131,13 @@ class Module:
             self._modules[name] = None
         else:
             object.__setattr__(self, name, value)
+
+    def _register(self, registry, name, value):
+        """``registry[name] = value``, with ``name`` first removed from everywhere else;
+        a name already in ``registry`` keeps its place in the order (as in PyTorch)."""
+        if name not in registry:
+            self._forget(name)
+        registry[name] = value
 
     def _forget(self, name):
         """Remove ``name`` from every registry and the plain attributes."""
@@ -122,9 +164,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, "
                             f"got {type(param).__name__}")
-        self._registries()
-        self._forget(name)
-        self._parameters[name] = param
+        self._register(self._registries()[0], name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
         """Add a buffer: state that is saved and moved with the module but not trained.
@@ -135,19 +175,28 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, "
                             f"got {type(tensor).__name__}")
-        self._registries()
-        self._forget(name)
-        self._buffers[name] = tensor
+        self._register(self._registries()[1], name, tensor)
+        self._non_persistent.discard(name)
         if not persistent:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
-        """Register ``module`` (or None) as a child under ``name``."""
+        """Register ``module`` (or None) as a child under ``name``: a non-empty string
+        without ".", not already an attribute other than a child."""
+        self._check_child(name, module)
+        self._modules[name] = module
+
+    def _check_child(self, name, module):
+        """The errors of ``add_module(name, module)``, raised before anything is registered."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): expected a Module or None, got {type(module).__name__}")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"module name must be non-empty and without \".\", got {name!r}")
         self._registries()
-        self._forget(name)
-        self._modules[name] = module
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute {name!r} already exists")
 
     # ------------------------------------------------------------ walking
     def named_modules(self, prefix=""):
@@ -210,6 +259,13 @@ class Module:
         return self
 
     # ------------------------------------------------------------ modes
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient recording on or off for every parameter (e.g. to freeze
+        layers for fine-tuning); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def train(self, mode=True):
         """Set training mode (``self.training``) here and in every sub-module; returns self."""
         for module in self.modules():
@@ -342,43 +398,3 @@ class Module:
         if not self._modules:
             return f"{type(self).__name__}({', '.join(lines)})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
-
-
-class Sequential(Module):
-    """Modules applied one after another: ``Sequential(Linear(2, 3), Sigmoid())(x)``.
-
-    Takes modules as arguments (named "0", "1", ...) or one OrderedDict of
-    name -> module; supports ``len``, iteration, ``model[i]`` and ``model[a:b]``.
-    """
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for i, module in enumerate(modules):
-                self.add_module(str(i), module)
-
-    def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
-        return x
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        if not -len(items) <= index < len(items):
-            raise IndexError(f"index {index} is out of range for a Sequential of {len(items)} modules")
-        return items[index][1]

@@ -27,7 +27,7 @@ against is tinygrad_bn/nn/batchnorm_reference.py.
 """
 import math
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Function, _check_finite, _GradMode, is_grad_enabled
 from ..tensor import Tensor
 
 
@@ -70,7 +70,9 @@ class BatchNorm(Function):
     ``running_mean`` and ``running_var`` (Tensors or None) are updated in place,
     as ``torch.batch_norm`` does, with ``momentum`` as the averaging factor:
     running = (1 - momentum) * running + momentum * batch, where the batch
-    variance stored is the unbiased one, var * m / (m - 1).
+    variance stored is the unbiased one, var * m / (m - 1).  Under
+    ``tg.detect_anomaly()`` a NaN or Inf in the batch statistics or the output
+    raises before that update, so the running statistics stay as they were.
     """
 
     @staticmethod
@@ -82,6 +84,8 @@ class BatchNorm(Function):
         y = x_hat * weight.data.reshape(shape) if weight is not None else x_hat.copy()
         if bias is not None:
             y += bias.data.reshape(shape)
+        if _GradMode.anomaly:
+            _check_finite(ctx, (mean, var, y), "forward")
         if running_mean is not None:
             running_mean.data *= 1 - momentum
             running_mean.data += momentum * mean.reshape(-1)

@@ -1,4 +1,37 @@
-"""Cross entropy of logits against integer class labels, fused and numerically stable."""
+"""Cross entropy and negative log-likelihood as fused ops (``F.cross_entropy``, ``F.nll_loss``).
+
+Both losses are a weighted negative log-likelihood of log-probabilities log p
+along the class axis 1 of an input of shape (N, C, d1, d2, ...):
+
+    loss_n = - sum_c a_nc log p_nc          (n: one of the N x d1 x d2 ... samples)
+
+NLLLoss takes log p as its input.  CrossEntropy takes logits z and computes
+log p = log_softmax(z) itself, once and stably (see LogSoftmax).  The
+coefficients a come from the target, the class weights w (1 when not given)
+and the label smoothing eps (0 for nll_loss), as PyTorch defines them:
+
+    class indices t_n:         a_nc = (1 - eps) w_{t_n} [c = t_n] + (eps / C) w_c
+                               (a_n = 0 where t_n is ignore_index)
+    class probabilities q_nc:  a_nc = ((1 - eps) q_nc + eps / C) w_c
+
+"none" returns every loss_n and "sum" their sum; "mean" divides the sum by D:
+for class indices the summed weights w_{t_n} of the counted samples (a
+weighted mean), for probabilities the number of samples.  D = 0 (an empty
+batch, every target ignored) makes the mean 0/0 = nan, as in PyTorch.
+
+Backward, with g_n the upstream gradient of loss_n (g / D for the mean):
+
+    nll_loss:       dL/d log p_nc = -g_n a_nc
+    cross_entropy:  dL/dz_nc      =  g_n (p_nc A_n - a_nc),  with A_n = sum_c a_nc,
+                                     since d log p_nc / dz_nk = [c = k] - p_nk
+    probabilities:  dL/dq_nc      = -g_n (1 - eps) w_c log p_nc
+
+Without weights or smoothing A_n = 1: dL/dz = g (softmax - onehot).
+CrossEntropy keeps log p as a node of the graph, so the softmax p = e^(log p)
+that its backward uses is differentiable again (double backward).
+"""
+import math
+
 from ..autograd import Function, formula
 from ..tensor import Tensor
 from .softmax import LogSoftmax
@@ -6,59 +39,196 @@ from .softmax import LogSoftmax
 REDUCTIONS = ("mean", "sum", "none")
 
 
-class CrossEntropy(Function):
-    """loss_n = -log softmax(z_n)[t_n] = logsumexp(z_n) - z_n[t_n], for logits z of
-    shape (N, C) and labels t of shape (N,); reduced by mean (over N), sum or none.
+def with_class_axis(x):
+    """x of shape (N, d1, ...) as (N, 1, d1, ...), to broadcast against (N, C, d1, ...)."""
+    return x.reshape(x.shape[:1] + (1,) + x.shape[1:])
 
-    dL/dz_n = g_n (softmax(z_n) - onehot(t_n)), with g_n the upstream gradient of
-    loss_n (g / N for the mean).  The log-softmax is computed once, stably (see
-    LogSoftmax), and kept as a node of the graph, so the softmax e^logp that
-    backward uses is differentiable again (double backward).
-    """
+
+def pick(xp, x, index):
+    """x[n, index_n, ...] for arrays x (N, C, d1, ...) and index (N, d1, ...): each
+    sample's entry for its class."""
+    if x.ndim == 2:                      # the usual case, where plain indexing is faster
+        return x[xp.arange(x.shape[0]), index]
+    return xp.take_along_axis(x, with_class_axis(index), axis=1)[:, 0]
+
+
+def put(xp, shape, index, values):
+    """The array of ``shape`` (N, C, d1, ...) holding values_n at [n, index_n, ...] and 0
+    elsewhere, for index and values of shape (N, d1, ...): the reverse of ``pick``."""
+    if len(shape) == 2:
+        out = xp.zeros(shape, values.dtype)
+        out[xp.arange(shape[0]), index] = values
+        return out
+    classes = xp.arange(shape[1]).reshape((1, shape[1]) + (1,) * (len(shape) - 2))
+    return (with_class_axis(index) == classes) * with_class_axis(values)
+
+
+def probability_coefficients(q, w, eps, classes):
+    """a = ((1 - eps) q + eps / C) w for class probabilities q; arrays or Tensors alike
+    (w broadcast along the class axis, or None for no weights)."""
+    a = q * (1 - eps) + eps / classes if eps else q
+    return a if w is None else a * w
+
+
+def softmax_gradient(p, a, total, g):
+    """dL/dz = g (p A - a), with ``total`` A = sum of a over the classes; arrays or Tensors alike."""
+    return (p * total - a) * g
+
+
+class _NegativeLogLikelihood(Function):
+    """What NLLLoss and CrossEntropy share: the reduced loss of log p, and for the
+    backward the coefficients a and the upstream gradients g_n (module docstring)."""
+
+    def loss(self, logp, target, weight, ignore_index, reduction, eps):
+        """The loss of the log-probabilities ``logp`` (an array), reduced; keeps on the
+        node what the backward needs."""
+        xp = target.xp
+        classes = logp.shape[1]
+        w = None if weight is None else weight.data.reshape((1, classes) + (1,) * (logp.ndim - 2))
+        self.shape, self.w, self.eps, self.reduction = logp.shape, w, eps, reduction
+        probabilities = target.shape == logp.shape
+        if probabilities:                                 # class probabilities q
+            self.a = probability_coefficients(target.data, w, eps, classes)
+            losses = -(self.a * logp).sum(axis=1)
+            counted = losses.size
+        else:                                             # class indices t
+            t = target.data
+            valid = t != ignore_index
+            safe = xp.where(valid, t, 0)                  # any class for the ignored: they count 0
+            w_t = valid.astype(logp.dtype) if w is None else xp.where(valid, weight.data[safe], 0)
+            picked = xp.where(valid, pick(xp, logp, safe), 0)     # 0, not 0 * log p (-inf is possible)
+            losses = -picked if w is None else -w_t * picked
+            if eps:
+                smoothed = -(logp if w is None else logp * w).sum(axis=1)
+                losses = (1 - eps) * losses + (eps / classes) * xp.where(valid, smoothed, 0)
+            self.a = None                                 # coefficients() builds it when needed
+            self.safe, self.w_t, self.valid = safe, w_t, valid
+            counted = w_t.sum()
+        if reduction == "none":
+            return losses
+        if reduction == "sum":
+            return losses.sum()
+        total = float(counted)                            # D
+        if total:
+            self.scale = 1 / total
+        elif probabilities:
+            self.scale = math.nan                         # no samples: the gradient is empty
+        else:
+            # 0/0: nan for the counted samples, and 0 for the ignored ones (as PyTorch)
+            self.scale = with_class_axis(xp.where(self.valid, math.nan, 0).astype(logp.dtype))
+        return losses.sum() * (1 / total if total else math.nan)
+
+    def coefficients(self):
+        """The arrays a and A (sums of a over the classes, with a class axis) of the module docstring."""
+        if self.a is not None:                            # class probabilities
+            return self.a, self.a.sum(axis=1, keepdims=True)
+        xp = self.inputs[0].xp
+        classes, eps = self.shape[1], self.eps
+        w_t = with_class_axis(self.w_t)
+        if not eps:
+            return put(xp, self.shape, self.safe, self.w_t), w_t
+        uniform = (eps / classes) * with_class_axis(self.valid)          # eps / C for the counted
+        smoothing, weights = (uniform, classes) if self.w is None else (uniform * self.w, self.w.sum())
+        a = put(xp, self.shape, self.safe, (1 - eps) * self.w_t) + smoothing
+        return a, (1 - eps) * w_t + uniform * weights
+
+    def upstream(self, g):
+        """g_n with a class axis, to broadcast against (N, C, d1, ...): the gradient of
+        each loss_n ("none"), g ("sum"), g / D ("mean"); arrays or Tensors alike."""
+        if self.reduction == "none":
+            return with_class_axis(g)
+        return g if self.reduction == "sum" else g * self.scale
+
+
+class NLLLoss(_NegativeLogLikelihood):
+    """loss_n = -w_{t_n} log p_n[t_n] for log-probabilities ``logp`` (N, C, d1, ...)
+    and class indices t (N, d1, ...).   dL/d log p = -g_n a_n (module docstring)."""
 
     @staticmethod
-    def forward(ctx, logits, target, reduction):
-        _check(logits, target, reduction)
-        logp = LogSoftmax.apply(logits, 1)
-        rows = logits.xp.arange(logits.shape[0])
-        nll = -logp.data[rows, target.data]
-        ctx.save_for_backward(logp, target)
-        ctx.rows = rows
-        if reduction == "mean":
-            return nll.mean()
-        return nll.sum() if reduction == "sum" else nll
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        check("nll_loss", logp, target, weight, ignore_index, reduction, 0.0, probabilities=False)
+        return ctx.loss(logp.data, target, weight, ignore_index, reduction, 0.0)
 
     @staticmethod
     def backward(ctx, grad):
-        logits, reduction = ctx.inputs[0], ctx.inputs[2]
+        a = Tensor.wrap(ctx.coefficients()[0], grad.device)
+        return formula(lambda a, g: -a * ctx.upstream(g), a, grad), None, None, None, None
+
+
+class CrossEntropy(_NegativeLogLikelihood):
+    """loss_n = -sum_c a_nc log softmax(z_n)_c for logits z (N, C, d1, ...), with log p
+    computed once, stably.   dL/dz = g_n (p A_n - a_n) (module docstring)."""
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, reduction, label_smoothing):
+        check("cross_entropy", logits, target, weight, ignore_index, reduction, label_smoothing,
+              probabilities=True)
+        logp = LogSoftmax.apply(logits, 1)        # recorded: the backward's softmax differentiates again
+        ctx.save_for_backward(logp, target)
+        return ctx.loss(logp.data, target, weight, ignore_index, reduction, label_smoothing)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits = ctx.inputs[0]
         logp, target = ctx.saved_tensors
-        onehot = logits.xp.zeros(logits.shape, dtype=logits.dtype)
-        onehot[ctx.rows, target.data] = 1
-        scale = 1 / logits.shape[0] if reduction == "mean" else 1
+        needs_logits, needs_target = ctx.needs_input_grad[:2]
+        p = logp.exp()
+        nothing = (None,) * 4
+        if not needs_target:                      # the coefficients are constants
+            a, total = (Tensor.wrap(array, logits.device) for array in ctx.coefficients())
+            return (formula(lambda p, a, total, g: softmax_gradient(p, a, total, ctx.upstream(g)),
+                            p, a, total, grad), None) + nothing
+        # class probabilities that require grad: a, and so dL/dz, are functions of q
+        xp, eps = logits.xp, ctx.eps
+        w = Tensor.wrap(xp.ones((1,) + ctx.shape[1:2] + (1,) * (len(ctx.shape) - 2), logp.dtype)
+                        if ctx.w is None else ctx.w, logits.device)
 
-        def dlogits(probabilities, onehot, g):
-            g = g.reshape(-1, 1) if reduction == "none" else g * scale
-            return (probabilities - onehot) * g
+        def gradients(p, logp, q, w, g):
+            g = ctx.upstream(g)
+            a = probability_coefficients(q, w, eps, ctx.shape[1])
+            dz = softmax_gradient(p, a, a.sum(axis=1, keepdims=True), g) if needs_logits else None
+            return dz, -(logp * w) * (g * (1 - eps))
 
-        probabilities = logp.exp()
-        return formula(dlogits, probabilities, Tensor.wrap(onehot, logits.device), grad), None, None
+        return formula(gradients, p, logp, target, w, grad) + nothing
 
 
-def _check(logits, target, reduction):
+def check(function, input, target, weight, ignore_index, reduction, label_smoothing, probabilities):
+    """The errors of ``function`` for input (N, C, d1, ...); class probabilities (a float
+    target of the input's shape) only where ``probabilities``."""
     if reduction not in REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    if logits.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: logits must be floating point, got {logits.dtype}")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices (int64), got {target.dtype}")
-    if target.shape != logits.shape[:1]:
-        raise ValueError(f"cross_entropy: target of shape {target.shape} does not match logits of shape "
-                         f"{logits.shape}: expected ({logits.shape[0]},)")
-    classes = logits.shape[1]
-    bad = (target.data < 0) | (target.data >= classes)
-    if bool(bad.any()):
-        index = int(target.data[bad][0])
-        raise IndexError(f"cross_entropy: target {index} is out of bounds: class indices must be in "
-                         f"[0, {classes}) for C = {classes} classes")
+        raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if input.ndim < 2:
+        raise ValueError(f"{function}: input must have shape (C,), (N, C) or (N, C, d1, ...), "
+                         f"got {input.shape}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{function}: input must be floating point, got {input.dtype}")
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"{function}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    classes = input.shape[1]
+    if weight is not None:
+        if weight.shape != (classes,):
+            raise ValueError(f"{function}: weight of shape {weight.shape} does not match the "
+                             f"{classes} classes of input of shape {input.shape}: expected ({classes},)")
+        if weight.requires_grad:
+            raise RuntimeError(f"{function}: the class weights get no gradient; pass weight.detach()")
+    if probabilities and target.shape == input.shape:
+        if target.dtype.kind != "f":
+            raise RuntimeError(f"{function}: a target of the input's shape {input.shape} holds class "
+                               f"probabilities and must be floating point, got {target.dtype}")
+        if ignore_index != -100:
+            raise ValueError(f"{function}: ignore_index is for class-index targets, not probabilities")
+        return
+    if target.dtype not in (target.xp.int64, target.xp.uint8):        # PyTorch's Long and Byte
+        raise RuntimeError(f"{function}: target must hold class indices of dtype int64 or uint8, "
+                           f"got {target.dtype}")
+    expected = input.shape[:1] + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{function}: target of shape {target.shape} does not match input of shape "
+                         f"{input.shape}: expected {expected}")
+    t = target.data
+    outside = (t < 0) | (t >= classes)
+    if bool(outside.any()):                       # allowed only as ignore_index
+        bad = outside & (t != ignore_index)
+        if bool(bad.any()):
+            raise IndexError(f"{function}: target {int(t[bad][0])} is out of bounds: class indices must "
+                             f"be in [0, {classes}) for C = {classes} classes")

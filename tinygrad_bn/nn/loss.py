@@ -1,0 +1,45 @@
+"""Loss functions as modules, each calling its function in ``tinygrad_bn.functional``.
+
+As in PyTorch, the options are kept as attributes (``reduction``, ``ignore_index``,
+``label_smoothing``) and the class weights as a buffer ``weight`` (None when not
+given), so they move with ``.to()`` and are saved in the state dict.
+"""
+from .. import functional as F
+from .module import Module
+
+
+class MSELoss(Module):
+    """mean (or sum, or none) of (input - target)^2."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class NLLLoss(Module):
+    """-input[target] for log-probabilities, with class weights and an ignored index (``F.nll_loss``)."""
+
+    def __init__(self, weight=None, *, ignore_index=-100, reduction="mean"):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class CrossEntropyLoss(Module):
+    """Softmax cross entropy of logits against class indices or probabilities, with class
+    weights, an ignored index and label smoothing (``F.cross_entropy``)."""
+
+    def __init__(self, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)

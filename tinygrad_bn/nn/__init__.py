@@ -1,7 +1,7 @@
 """Layers, containers, losses and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
 from .module import Module, Parameter
 from .container import Sequential, ModuleList, ModuleDict
-from . import init
+from . import init, functional
 from .linear import Linear
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax
 from .batchnorm import BatchNorm1d, recompute_population_stats

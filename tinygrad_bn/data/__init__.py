@@ -13,6 +13,7 @@ See docs/data.md.  scikit-learn (for Digits) is imported only when Digits is use
 from .dataset import ArrayDataset
 from .digits import Digits
 from .download import DownloadError
+from .errors import DataFormatError
 from .idx import IDXFormatError, read_idx, write_idx
 from .loader import DataLoader
 from .mnist import MNIST, download_mnist, find_mnist, mnist_available

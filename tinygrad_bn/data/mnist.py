@@ -12,9 +12,9 @@ import sys
 import numpy
 
 from .dataset import ArrayDataset
-from .download import DownloadError, download
+from .download import download
 from .idx import IDXFormatError, magic_number, read_idx
-from .paths import ENV_VAR, data_root
+from .paths import ROOT_RULE, data_root, locate, search_folders
 
 # Base URLs tried in order: PyTorch's and TensorFlow's mirrors, then the original site.
 MIRRORS = [
@@ -36,25 +36,15 @@ SIDE = 28
 NUM_CLASSES = 10
 
 
-def _folders(root):
-    """The folders searched for the files: the root and its ``mnist/`` subfolder."""
-    return [root, root / "mnist"]
-
-
 def _locate(root, name):
     """The path of file ``name`` (gzipped, or raw without ``.gz``) under ``root``, or None."""
-    for folder in _folders(root):
-        for candidate in (folder / name, folder / name.removesuffix(".gz")):
-            if candidate.is_file():
-                return candidate
-    return None
+    return locate(search_folders(root, "mnist"), [name, name.removesuffix(".gz")])
 
 
 def _how_to_get(root):
     return (f"Get them with `python -m tinygrad_bn.data download mnist --root {root}` "
             f"(or MNIST(..., download=True)), or, without network, copy the files from one of "
-            f"{', '.join(MIRRORS)} into {root / 'mnist'} (gzipped or not). The data root is the root "
-            f"argument, else ${ENV_VAR}, else ~/.cache/tinygrad_bn.")
+            f"{', '.join(MIRRORS)} into {root / 'mnist'} (gzipped or not). " + ROOT_RULE)
 
 
 def find_mnist(root=None, train=True):
@@ -64,9 +54,9 @@ def find_mnist(root=None, train=True):
     paths = [_locate(root, name) for name in FILES[split]]
     missing = [name for name, path in zip(FILES[split], paths) if path is None]
     if missing:
-        raise FileNotFoundError(
-            f"MNIST {split} files not found: {', '.join(missing)}. Looked in "
-            f"{' and '.join(str(f) for f in _folders(root))} (each name also without .gz). " + _how_to_get(root))
+        folders = " and ".join(str(folder) for folder in search_folders(root, "mnist"))
+        raise FileNotFoundError(f"MNIST {split} files not found: {', '.join(missing)}. Looked in {folders} "
+                                f"(each name also without .gz). " + _how_to_get(root))
     return tuple(paths)
 
 
@@ -89,11 +79,8 @@ def download_mnist(root=None, train=True, mirrors=None, progress=None):
             print(f"found {present}, kept as it is", file=sys.stderr)
             paths.append(present)
             continue
-        try:
-            paths.append(download(name, SHA256[name], root / "mnist", MIRRORS if mirrors is None else mirrors,
-                                  progress))
-        except DownloadError as exc:
-            raise DownloadError(f"{exc}\n{_how_to_get(root)}", exc.offline) from exc
+        paths.append(download(name, SHA256[name], root / "mnist", MIRRORS if mirrors is None else mirrors,
+                              progress, hint=_how_to_get(root)))
     return tuple(paths)
 
 

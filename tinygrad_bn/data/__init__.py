@@ -3,6 +3,7 @@
     from tinygrad_bn import data
     train, test = data.Digits(train=True), data.Digits(train=False)   # offline, 8x8
     train = data.MNIST(train=True, download=True)                      # 28x28, verified download
+    train = data.MNIST(train=True, flatten=False)                      # (N, 1, 28, 28) for convolutions
     for images, labels in data.DataLoader(train, batch_size=60, seed=0):
         ...
     white = data.ZCAWhiten().fit(train.images)

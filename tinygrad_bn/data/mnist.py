@@ -11,7 +11,7 @@ import sys
 
 import numpy
 
-from .dataset import ArrayDataset
+from .dataset import ArrayDataset, grey_images
 from .download import download
 from .idx import IDXFormatError, magic_number, read_idx
 from .paths import ROOT_RULE, data_root, locate, search_folders
@@ -114,8 +114,8 @@ class MNIST(ArrayDataset):
 
     ``MNIST(root=None, train=True, download=False, flatten=True)``: the
     training split (60,000) or the test split (10,000); ``flatten=True`` gives
-    images of shape (N, 784), ``flatten=False`` (N, 28, 28).  ``self.files``
-    holds the two paths that were read.
+    images of shape (N, 784), ``flatten=False`` image tensors (N, 1, 28, 28)
+    for convolutions.  ``self.files`` holds the two paths that were read.
     """
 
     def __init__(self, root=None, train=True, download=False, flatten=True):
@@ -127,4 +127,4 @@ class MNIST(ArrayDataset):
                                                 f"in {self.files[1]}: the counts must match")
         pixels = images.astype(numpy.float32)
         pixels /= 255
-        super().__init__(pixels.reshape(len(pixels), -1) if flatten else pixels, labels.astype(numpy.int64))
+        super().__init__(grey_images(pixels, flatten), labels.astype(numpy.int64))

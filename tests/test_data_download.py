@@ -146,4 +146,4 @@ def test_command_line_failure_exits_nonzero_with_the_reason(server, tmp_path, ca
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "tinygrad_bn.data", "download", "--help"],
                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=60)
-    assert result.returncode == 0 and "--root" in result.stdout and "mnist" in result.stdout
+    assert result.returncode == 0 and "--root" in result.stdout and "{mnist,cifar10}" in result.stdout

@@ -4,117 +4,85 @@ No test here touches the internet: every mirror is the local server (or a
 closed local port, to play the offline machine).
 """
 import hashlib
-import http.server
 import io
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import numpy
 import pytest
 
+from mirror_server import closed_port_url, server    # noqa: F401 (pytest fixtures)
 from tinygrad_bn import data
-from tinygrad_bn.data import download as download_module, mnist
+from tinygrad_bn.data import mnist
 from tinygrad_bn.data.__main__ import main
 from tinygrad_bn.data.download import DownloadError, ProgressBar, download
 from tinygrad_bn.data.idx import write_idx
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 PAYLOAD = bytes(range(256)) * 1000          # 256 kB: several chunks
-
-
-class _Mirror(http.server.BaseHTTPRequestHandler):
-    """Serves ``/<kind>/<name>`` from ``server.files``: kind good, corrupt (one byte flipped),
-    truncated (announces the full length, sends half, hangs up); anything else is a 404."""
-    timeout = 5
-
-    def do_GET(self):
-        _, kind, name = self.path.split("/", 2)
-        body = self.server.files.get(name)
-        if body is None or kind not in ("good", "corrupt", "truncated"):
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if kind == "corrupt":
-            body = body[:100] + bytes([body[100] ^ 1]) + body[101:]
-        self.wfile.write(body[:len(body) // 2] if kind == "truncated" else body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def server(monkeypatch):
-    """A local mirror server on an ephemeral port; ``server.url(kind)`` is a mirror base URL."""
-    monkeypatch.setattr(download_module, "TIMEOUT", 5)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Mirror)
-    httpd.daemon_threads = True
-    httpd.files = {"payload.bin": PAYLOAD}
-    httpd.url = lambda kind: f"http://127.0.0.1:{httpd.server_port}/{kind}/"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def closed_port_url():
-    """A base URL on 127.0.0.1 where nothing listens: the connection is refused, as offline."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
-
-
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-def test_good_file_is_verified_and_kept(server, tmp_path, capsys):
-    path = download("payload.bin", SHA, tmp_path, [server.url("good")])
+@pytest.fixture
+def payload_server(server):
+    """The mirror server, holding ``payload.bin``."""
+    server.files["payload.bin"] = PAYLOAD
+    return server
+
+
+def test_good_file_is_verified_and_kept(payload_server, tmp_path, capsys):
+    path = download("payload.bin", SHA, tmp_path, [payload_server.url("good")])
     assert path == tmp_path / "payload.bin" and path.read_bytes() == PAYLOAD
     assert sorted(p.name for p in tmp_path.iterdir()) == ["payload.bin"]
-    assert f"downloading {server.url('good')}payload.bin" in capsys.readouterr().err
+    assert f"downloading {payload_server.url('good')}payload.bin" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("kind, problem", [("corrupt", "differs from the published"),
                                            ("truncated", "connection (closed|broke) after 128,000 of 256,000 bytes"),
                                            ("missing", "HTTP 404")])
-def test_bad_mirror_leaves_nothing_behind(server, tmp_path, kind, problem):
+def test_bad_mirror_leaves_nothing_behind(payload_server, tmp_path, kind, problem):
     with pytest.raises(DownloadError, match=problem) as caught:
-        download("payload.bin", SHA, tmp_path, [server.url(kind)])
+        download("payload.bin", SHA, tmp_path, [payload_server.url(kind)])
     assert not caught.value.offline and "every mirror failed" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_mirrors_are_tried_in_order_until_one_verifies(server, tmp_path):
-    mirrors = [server.url(kind) for kind in ("missing", "corrupt", "truncated", "good")]
+def test_other_published_checksums_are_verified_and_the_hint_ends_the_error(payload_server, tmp_path):
+    md5 = hashlib.md5(PAYLOAD).hexdigest()
+    good = download("payload.bin", md5, tmp_path / "good", [payload_server.url("good")], algorithm="md5")
+    assert good.read_bytes() == PAYLOAD
+    with pytest.raises(DownloadError) as caught:
+        download("payload.bin", md5, tmp_path / "bad", [payload_server.url("corrupt")], algorithm="md5",
+                 hint="copy it by hand")
+    assert f"of the 256,000 bytes received differs from the published {md5}" in str(caught.value)
+    assert "MD5" in str(caught.value) and str(caught.value).endswith("\ncopy it by hand")
+    assert list((tmp_path / "bad").iterdir()) == []
+
+
+def test_mirrors_are_tried_in_order_until_one_verifies(payload_server, tmp_path):
+    mirrors = [payload_server.url(kind) for kind in ("missing", "corrupt", "truncated", "good")]
     assert download("payload.bin", SHA, tmp_path, mirrors).read_bytes() == PAYLOAD
     assert [p.name for p in tmp_path.iterdir()] == ["payload.bin"]
 
 
-def test_interrupted_download_leaves_nothing_behind(server, tmp_path):
+def test_interrupted_download_leaves_nothing_behind(payload_server, tmp_path):
     class Interrupting(ProgressBar):
         def update(self, done):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        download("payload.bin", SHA, tmp_path, [server.url("good")], progress=Interrupting(io.StringIO()))
+        download("payload.bin", SHA, tmp_path, [payload_server.url("good")], progress=Interrupting(io.StringIO()))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_progress_bar_redraws_in_place_on_a_terminal(server, tmp_path):
+def test_progress_bar_redraws_in_place_on_a_terminal(payload_server, tmp_path):
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
     screen = Terminal()
-    download("payload.bin", SHA, tmp_path, [server.url("good")], progress=ProgressBar(screen))
+    download("payload.bin", SHA, tmp_path, [payload_server.url("good")], progress=ProgressBar(screen))
     assert "\r" in screen.getvalue() and "100% (0.3 / 0.3 MB)" in screen.getvalue()
 
 
@@ -178,4 +146,4 @@ def test_command_line_failure_exits_nonzero_with_the_reason(server, tmp_path, ca
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "tinygrad_bn.data", "download", "--help"],
                             capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=60)
-    assert result.returncode == 0 and "--root" in result.stdout and "mnist" in result.stdout
+    assert result.returncode == 0 and "--root" in result.stdout and "{mnist,cifar10}" in result.stdout

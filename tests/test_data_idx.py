@@ -100,13 +100,13 @@ def test_mnist_reads_files_from_root_or_its_mnist_folder(tmp_path, subfolder):
     assert len(test) == 7 and test[2][1] == labels[2]
 
 
-def test_mnist_reads_raw_files_and_keeps_28x28_on_request(tmp_path):
+def test_mnist_reads_raw_files_and_gives_image_tensors_on_request(tmp_path):
     images, labels = random_mnist()
     write_mnist(tmp_path, images, labels, names=[n.removesuffix(".gz") for n in TRAIN_FILES])
     train = data.MNIST(tmp_path, train=True, flatten=False)
-    assert train.images.shape == (7, 28, 28)
+    assert train.images.shape == (7, 1, 28, 28)
     assert train.images.min() >= 0 and train.images.max() <= 1
-    numpy.testing.assert_array_equal(numpy.rint(train.images * 255).astype(numpy.uint8), images)
+    numpy.testing.assert_array_equal(numpy.rint(train.images[:, 0] * 255).astype(numpy.uint8), images)
 
 
 def test_root_resolution_argument_then_env_then_user_cache(tmp_path, monkeypatch):

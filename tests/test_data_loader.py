@@ -85,7 +85,6 @@ def test_digits_split_sizes_types_and_range(digits):
         assert split.images.dtype == numpy.float32 and split.labels.dtype == numpy.int64
         assert split.images.min() == 0 and split.images.max() == 1
         assert set(split.labels.tolist()) == set(range(10))
-    assert data.Digits(train=False, flatten=False).images.shape == (360, 8, 8)
 
 
 def test_digits_splits_partition_the_1797_images(digits):
@@ -96,6 +95,19 @@ def test_digits_splits_partition_the_1797_images(digits):
     reference = numpy.column_stack([bunch.data, bunch.target])
     sort = lambda table: table[numpy.lexsort(table.T[::-1])]
     numpy.testing.assert_array_equal(sort(rows), sort(reference))
+
+
+def test_digits_image_tensors_are_scikit_learns_8x8_images(digits):
+    """(N, 1, 8, 8) for convolutions: example i is load_digits().images[order[i]] / 16, order the fixed split."""
+    train, test, bunch = digits
+    order = numpy.random.default_rng(0).permutation(1797)
+    for flat, train_split, chosen in ((train, True, order[:1437]), (test, False, order[1437:])):
+        tensors = data.Digits(train=train_split, flatten=False)
+        assert tensors.images.shape == (len(chosen), 1, 8, 8) and tensors.images.dtype == numpy.float32
+        numpy.testing.assert_array_equal(tensors.images[:, 0], bunch.images[chosen] / numpy.float32(16))
+        numpy.testing.assert_array_equal(tensors.images.reshape(len(chosen), 64), flat.images)
+    images, labels = next(iter(data.DataLoader(tensors, batch_size=60, seed=0, device="cpu")))
+    assert images.shape == (60, 1, 8, 8) and labels.shape == (60,)
 
 
 def test_digits_split_is_fixed(digits):

@@ -47,6 +47,17 @@ def test_pixels_are_the_grey_levels_divided_by_255(test_split):
     assert test_split.labels[0] == gzip.decompress((SHARED / "t10k-labels-idx1-ubyte.gz").read_bytes())[8]
 
 
+def test_image_tensors_are_the_flat_rows_reshaped(test_split):
+    """(N, 1, 28, 28) for convolutions; pixel (r, c) of image i is byte 16 + 784 i + 28 r + c of the file."""
+    tensors = data.MNIST(SHARED, train=False, flatten=False)
+    assert tensors.images.shape == (10000, 1, 28, 28) and tensors.images.dtype == numpy.float32
+    numpy.testing.assert_array_equal(tensors.images.reshape(10000, 784), test_split.images)
+    numpy.testing.assert_array_equal(tensors.labels, test_split.labels)
+    raw = gzip.decompress((SHARED / "t10k-images-idx3-ubyte.gz").read_bytes())
+    for i, r, c in [(0, 10, 12), (1234, 5, 20), (9999, 27, 3)]:
+        assert tensors.images[i, 0, r, c] == raw[16 + 784 * i + 28 * r + c] / numpy.float32(255)
+
+
 def test_raw_and_gzipped_copies_read_the_same(tmp_path, test_split):
     for name in mnist.FILES["test"]:
         (tmp_path / name.removesuffix(".gz")).write_bytes(gzip.decompress((SHARED / name).read_bytes()))

@@ -112,3 +112,53 @@ def test_misuse_is_refused_with_the_reason():
         data.Center().fit(TRAIN).transform(TRAIN[:, :5])
     with pytest.raises(ValueError, match="at least 2 examples"):
         data.Standardize().fit(TRAIN[:1])
+
+
+# ------------------------------------------------------------------ per channel, for images (N, C, H, W)
+def colour_images(count, seed, shift=0.0):
+    """Images (N, 3, 5, 4) whose channels have different means and spreads, as colour photographs do."""
+    rng = numpy.random.default_rng(seed)
+    means, spreads = numpy.array([0.5, 0.3, 0.1]), numpy.array([0.25, 0.05, 0.1])
+    return (rng.normal(size=(count, 3, 5, 4)) * spreads[:, None, None] + means[:, None, None] + shift).astype(
+        numpy.float32)
+
+
+IMAGES_TRAIN, IMAGES_TEST = colour_images(400, 2), colour_images(100, 3, shift=0.2)
+
+
+def test_per_channel_standardize_gives_each_channel_mean_0_std_1_over_n_h_w():
+    standardize = data.Standardize(per_channel=True)
+    out = standardize.fit_transform(IMAGES_TRAIN)
+    assert out.shape == IMAGES_TRAIN.shape and out.dtype == numpy.float32 and out.flags.c_contiguous
+    numpy.testing.assert_allclose(out.mean(axis=(0, 2, 3), dtype=numpy.float64), 0, atol=1e-6)
+    numpy.testing.assert_allclose(out.std(axis=(0, 2, 3), dtype=numpy.float64), 1, atol=1e-5)
+    numpy.testing.assert_allclose(standardize.mean, IMAGES_TRAIN.mean(axis=(0, 2, 3), dtype=numpy.float64),
+                                  rtol=1e-12)
+
+
+def test_per_channel_statistics_of_the_train_split_are_applied_to_the_test_split():
+    standardize = data.Standardize(per_channel=True).fit(IMAGES_TRAIN)
+    train = IMAGES_TRAIN.astype(numpy.float64)
+    mean = train.mean(axis=(0, 2, 3), keepdims=True)
+    std = train.std(axis=(0, 2, 3), keepdims=True)
+    out = standardize.transform(IMAGES_TEST)
+    numpy.testing.assert_allclose(out, (IMAGES_TEST - mean) / std, rtol=1e-5, atol=1e-5)
+    refitted = data.Standardize(per_channel=True).fit_transform(IMAGES_TEST)
+    assert out.mean() > 1 and not numpy.allclose(out, refitted)             # the test shift shows
+
+
+@pytest.mark.parametrize("transform", [data.Center, data.Standardize, data.PCAWhiten, data.ZCAWhiten])
+def test_per_channel_is_the_transform_of_the_pixels_as_rows_of_channels(transform):
+    """Every transform treats the channel values of each pixel position as one example."""
+    rows = numpy.moveaxis(IMAGES_TRAIN, 1, -1).reshape(-1, 3)
+    expected = numpy.moveaxis(transform().fit_transform(rows).reshape(400, 5, 4, 3), -1, 1)
+    numpy.testing.assert_allclose(transform(per_channel=True).fit_transform(IMAGES_TRAIN), expected,
+                                  rtol=1e-5, atol=1e-5)
+
+
+def test_per_channel_misuse_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match=r"per_channel=True\) expects images of shape \(N, C, H, W...\), "
+                                         r"got \(400, 6\)"):
+        data.Standardize(per_channel=True).fit(IMAGES_TRAIN.reshape(400, -1)[:, :6])
+    with pytest.raises(ValueError, match="fitted on 3 channels, got 2"):
+        data.Standardize(per_channel=True).fit(IMAGES_TRAIN).transform(IMAGES_TRAIN[:, :2])

@@ -1,8 +1,10 @@
-"""Data: MNIST and the offline digits, shuffled mini-batches, input normalisation.
+"""Data: MNIST, CIFAR-10 and the offline digits, shuffled mini-batches, input normalisation.
 
     from tinygrad_bn import data
     train, test = data.Digits(train=True), data.Digits(train=False)   # offline, 8x8
     train = data.MNIST(train=True, download=True)                      # 28x28, verified download
+    train = data.MNIST(train=True, flatten=False)                      # (N, 1, 28, 28) for convolutions
+    train = data.CIFAR10(train=True, download=True)                    # (N, 3, 32, 32), verified download
     for images, labels in data.DataLoader(train, batch_size=60, seed=0):
         ...
     white = data.ZCAWhiten().fit(train.images)
@@ -10,9 +12,11 @@
 
 See docs/data.md.  scikit-learn (for Digits) is imported only when Digits is used.
 """
+from .cifar10 import CIFAR10, cifar10_available, download_cifar10, find_cifar10
 from .dataset import ArrayDataset
 from .digits import Digits
 from .download import DownloadError
+from .errors import DataFormatError
 from .idx import IDXFormatError, read_idx, write_idx
 from .loader import DataLoader
 from .mnist import MNIST, download_mnist, find_mnist, mnist_available

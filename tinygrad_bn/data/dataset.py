@@ -1,9 +1,10 @@
 """ArrayDataset: a labelled data set held as two host arrays.
 
 Every data set of the library is one of these: ``images`` (float32, one
-example per row, or one image per leading index) and ``labels`` (int64 class
-indices).  ``DataLoader`` batches any object with these two attributes, so a
-demo builds a data set from arrays of its own with ``ArrayDataset(x, y)``.
+example per row, or one image tensor (C, H, W) per leading index) and
+``labels`` (int64 class indices).  ``DataLoader`` batches any object with
+these two attributes, so a demo builds a data set from arrays of its own with
+``ArrayDataset(x, y)``.
 """
 import numpy
 
@@ -27,3 +28,12 @@ class ArrayDataset:
     def __repr__(self):
         return f"{type(self).__name__}(images={self.images.shape} {self.images.dtype}, " \
                f"labels={self.labels.shape} {self.labels.dtype})"
+
+
+def grey_images(pixels, flatten):
+    """(N, H, W) grey images as rows (N, H*W) for a linear layer, or (N, 1, H, W) for a convolution.
+
+    The second layout is PyTorch's (N, C, H, W) with one channel; both are
+    views of the same pixels, row-major, so ``rows[i, r * W + c] == tensors[i, 0, r, c]``.
+    """
+    return pixels.reshape(len(pixels), -1) if flatten else pixels[:, numpy.newaxis]

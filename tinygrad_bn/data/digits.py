@@ -10,7 +10,7 @@ training split and the last 360 the test split (a 80/20 split).
 """
 import numpy
 
-from .dataset import ArrayDataset
+from .dataset import ArrayDataset, grey_images
 
 SPLIT_SEED = 0
 NUM_TRAIN = 1437      # of 1,797; the remaining 360 are the test split
@@ -32,7 +32,7 @@ class Digits(ArrayDataset):
 
     ``Digits(train=True, flatten=True)``: 1,437 training or 360 test
     examples; ``flatten=True`` gives images of shape (N, 64), ``flatten=False``
-    (N, 8, 8).
+    image tensors (N, 1, 8, 8) for convolutions.
     """
 
     def __init__(self, train=True, flatten=True):
@@ -41,5 +41,4 @@ class Digits(ArrayDataset):
         chosen = order[:NUM_TRAIN] if train else order[NUM_TRAIN:]
         images = (bunch.images[chosen] / MAX_PIXEL).astype(numpy.float32)
         self.train = train
-        super().__init__(images.reshape(len(images), -1) if flatten else images,
-                         bunch.target[chosen].astype(numpy.int64))
+        super().__init__(grey_images(images, flatten), bunch.target[chosen].astype(numpy.int64))

@@ -1,7 +1,8 @@
-"""Download a file from mirrors, keeping it only when its SHA-256 matches.
+"""Download a file from mirrors, keeping it only when its published checksum matches.
 
 The mirrors are tried in order.  The bytes of each attempt stream into a
-temporary file in the destination directory while their SHA-256 is computed;
+temporary file in the destination directory while their checksum is computed
+(SHA-256 for MNIST; MD5 for CIFAR-10, the only checksum its authors publish);
 only a file whose checksum equals the published one is renamed into place
 (``os.replace``, atomic within one file system).  Anything else (an HTTP
 error, a dropped connection, a corrupt file, Ctrl-C) deletes the temporary
@@ -65,17 +66,8 @@ class ProgressBar:
         self.stream.flush()
 
 
-def sha256_of(path):
-    """The SHA-256 of a file, as a hex string."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fetch(url, directory, name, progress):
-    """Stream ``url`` into a temporary file in ``directory``; its path and SHA-256."""
+def _fetch(url, directory, name, algorithm, progress):
+    """Stream ``url`` into a temporary file in ``directory``; its path, size and checksum."""
     try:
         response = urllib.request.urlopen(url, timeout=TIMEOUT)
     except urllib.error.HTTPError as exc:
@@ -85,7 +77,7 @@ def _fetch(url, directory, name, progress):
     fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".part")
     try:
         with response, os.fdopen(fd, "wb") as out:
-            digest, done = hashlib.sha256(), 0
+            digest, done = hashlib.new(algorithm, usedforsecurity=False), 0
             total = int(response.headers.get("Content-Length") or 0) or None
             progress.start(url, total)
             try:
@@ -99,18 +91,20 @@ def _fetch(url, directory, name, progress):
         if total is not None and done != total:
             raise _MirrorFailed(f"connection closed after {done:,} of {total:,} bytes")
         progress.finish(done)
-        return Path(temporary), digest.hexdigest()
+        return Path(temporary), done, digest.hexdigest()
     except BaseException:
         os.remove(temporary)
         raise
 
 
-def download(name, sha256, directory, mirrors, progress=None):
-    """Fetch ``mirror + name`` from the first mirror that serves the file with this SHA-256.
+def download(name, checksum, directory, mirrors, progress=None, algorithm="sha256", hint=None):
+    """Fetch ``mirror + name`` from the first mirror that serves the file with this published checksum.
 
-    Returns the path ``directory/name``; raises ``DownloadError`` listing what
-    went wrong at each mirror.  ``progress`` is a ``ProgressBar`` (default:
-    one on stderr).
+    ``checksum`` is the published hex digest and ``algorithm`` its hashlib
+    name ("sha256", "md5").  Returns the path ``directory/name``; raises
+    ``DownloadError`` listing what went wrong at each mirror, followed by
+    ``hint`` (how else to get the file).  ``progress`` is a ``ProgressBar``
+    (default: one on stderr).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -119,14 +113,15 @@ def download(name, sha256, directory, mirrors, progress=None):
     for mirror in mirrors:
         url = mirror + name
         try:
-            temporary, digest = _fetch(url, directory, name, progress)
+            temporary, size, digest = _fetch(url, directory, name, algorithm, progress)
         except _MirrorFailed as exc:
             failures.append(f"  {url}: {exc}")
             unreachable.append(exc.unreachable)
             continue
-        if digest != sha256:
+        if digest != checksum:
             os.remove(temporary)
-            failures.append(f"  {url}: SHA-256 {digest} differs from the published {sha256} (file discarded)")
+            failures.append(f"  {url}: {algorithm.upper()} {digest} of the {size:,} bytes received differs "
+                            f"from the published {checksum} (file discarded)")
             unreachable.append(False)
             continue
         target = directory / name
@@ -134,4 +129,5 @@ def download(name, sha256, directory, mirrors, progress=None):
         return target
     offline = bool(unreachable) and all(unreachable)
     summary = "no mirror could be reached: is this machine offline?" if offline else "every mirror failed"
-    raise DownloadError(f"could not download {name}: {summary}\n" + "\n".join(failures), offline)
+    message = f"could not download {name}: {summary}\n" + "\n".join(failures)
+    raise DownloadError(message + (f"\n{hint}" if hint else ""), offline)

@@ -20,17 +20,15 @@ import zlib
 
 import numpy
 
+from .errors import DataFormatError
+
 DTYPES = {0x08: numpy.dtype("u1"), 0x09: numpy.dtype("i1"), 0x0B: numpy.dtype(">i2"),
           0x0C: numpy.dtype(">i4"), 0x0D: numpy.dtype(">f4"), 0x0E: numpy.dtype(">f8")}
 _GZIP_SIGNATURE = b"\x1f\x8b"
 
 
-class IDXFormatError(ValueError):
+class IDXFormatError(DataFormatError):
     """A file that is not a valid IDX file (or not the IDX file that was expected)."""
-
-    def __init__(self, path, problem):
-        super().__init__(f"{path}: {problem}")
-        self.path, self.problem = path, problem
 
 
 def magic_number(dtype, ndim):

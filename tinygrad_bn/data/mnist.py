@@ -11,10 +11,10 @@ import sys
 
 import numpy
 
-from .dataset import ArrayDataset
-from .download import DownloadError, download
+from .dataset import ArrayDataset, grey_images
+from .download import download
 from .idx import IDXFormatError, magic_number, read_idx
-from .paths import ENV_VAR, data_root
+from .paths import ROOT_RULE, data_root, locate, search_folders
 
 # Base URLs tried in order: PyTorch's and TensorFlow's mirrors, then the original site.
 MIRRORS = [
@@ -36,25 +36,15 @@ SIDE = 28
 NUM_CLASSES = 10
 
 
-def _folders(root):
-    """The folders searched for the files: the root and its ``mnist/`` subfolder."""
-    return [root, root / "mnist"]
-
-
 def _locate(root, name):
     """The path of file ``name`` (gzipped, or raw without ``.gz``) under ``root``, or None."""
-    for folder in _folders(root):
-        for candidate in (folder / name, folder / name.removesuffix(".gz")):
-            if candidate.is_file():
-                return candidate
-    return None
+    return locate(search_folders(root, "mnist"), [name, name.removesuffix(".gz")])
 
 
 def _how_to_get(root):
     return (f"Get them with `python -m tinygrad_bn.data download mnist --root {root}` "
             f"(or MNIST(..., download=True)), or, without network, copy the files from one of "
-            f"{', '.join(MIRRORS)} into {root / 'mnist'} (gzipped or not). The data root is the root "
-            f"argument, else ${ENV_VAR}, else ~/.cache/tinygrad_bn.")
+            f"{', '.join(MIRRORS)} into {root / 'mnist'} (gzipped or not). " + ROOT_RULE)
 
 
 def find_mnist(root=None, train=True):
@@ -64,9 +54,9 @@ def find_mnist(root=None, train=True):
     paths = [_locate(root, name) for name in FILES[split]]
     missing = [name for name, path in zip(FILES[split], paths) if path is None]
     if missing:
-        raise FileNotFoundError(
-            f"MNIST {split} files not found: {', '.join(missing)}. Looked in "
-            f"{' and '.join(str(f) for f in _folders(root))} (each name also without .gz). " + _how_to_get(root))
+        folders = " and ".join(str(folder) for folder in search_folders(root, "mnist"))
+        raise FileNotFoundError(f"MNIST {split} files not found: {', '.join(missing)}. Looked in {folders} "
+                                f"(each name also without .gz). " + _how_to_get(root))
     return tuple(paths)
 
 
@@ -89,11 +79,8 @@ def download_mnist(root=None, train=True, mirrors=None, progress=None):
             print(f"found {present}, kept as it is", file=sys.stderr)
             paths.append(present)
             continue
-        try:
-            paths.append(download(name, SHA256[name], root / "mnist", MIRRORS if mirrors is None else mirrors,
-                                  progress))
-        except DownloadError as exc:
-            raise DownloadError(f"{exc}\n{_how_to_get(root)}", exc.offline) from exc
+        paths.append(download(name, SHA256[name], root / "mnist", MIRRORS if mirrors is None else mirrors,
+                              progress, hint=_how_to_get(root)))
     return tuple(paths)
 
 
@@ -127,8 +114,8 @@ class MNIST(ArrayDataset):
 
     ``MNIST(root=None, train=True, download=False, flatten=True)``: the
     training split (60,000) or the test split (10,000); ``flatten=True`` gives
-    images of shape (N, 784), ``flatten=False`` (N, 28, 28).  ``self.files``
-    holds the two paths that were read.
+    images of shape (N, 784), ``flatten=False`` image tensors (N, 1, 28, 28)
+    for convolutions.  ``self.files`` holds the two paths that were read.
     """
 
     def __init__(self, root=None, train=True, download=False, flatten=True):
@@ -140,4 +127,4 @@ class MNIST(ArrayDataset):
                                                 f"in {self.files[1]}: the counts must match")
         pixels = images.astype(numpy.float32)
         pixels /= 255
-        super().__init__(pixels.reshape(len(pixels), -1) if flatten else pixels, labels.astype(numpy.int64))
+        super().__init__(grey_images(pixels, flatten), labels.astype(numpy.int64))

@@ -92,12 +92,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, grad_output=None, allo
         bad = numpy.abs(a_host - numeric) > atol + rtol * numpy.abs(numeric)
         if bad.any():
             j = tuple(int(k) for k in numpy.argwhere(bad)[0])
+            analytic, numerical = float(a_host[j]), float(numeric[j])
             raise GradcheckError(
                 f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong at element {j}: "
-                f"analytic {a_host[j]!r}, numerical {numeric[j]!r} "
+                f"analytic {analytic!r}, numerical {numerical!r} "
                 f"({int(bad.sum())} of {bad.size} elements differ)",
-                input_index=i, element=j, analytic=float(a_host[j]), numerical=float(numeric[j]),
-                differing=int(bad.sum()))
+                input_index=i, element=j, analytic=analytic, numerical=numerical, differing=int(bad.sum()))
         if numpy.abs(a_host).max(initial=0) > atol or numpy.abs(numeric).max(initial=0) > atol:
             anything_nonzero = True
     if not anything_nonzero and not allow_zero:

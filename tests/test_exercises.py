@@ -1,9 +1,11 @@
 """The exercises: every stub fails its check and says what to write; every check
 passes with the library's own code and with attempts written from the hints;
 mistakes students make are caught, reported with an input that reproduces
-them and pointed at the right part of the code."""
+them and pointed at the right part of the code; the notebook runs to the end."""
 import inspect
 import re
+import runpy
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,7 @@ LIBRARY = {composed: batch_norm_composed, fused: bn_properties.fused, running_st
 SUBJECT = {composed: "batch_norm_composed", fused: "batch_norm_fused", running_stats: "BatchNorm1d",
            population_stats: "recompute_population_stats"}
 EXERCISES = pytest.mark.parametrize("exercise", list(LIBRARY), ids=lambda module: module.__name__)
+NOTEBOOK = Path(__file__).parent.parent / "exercises" / "build_batchnorm.py"
 
 
 def claims(report):
@@ -129,3 +132,18 @@ def test_an_error_in_the_code_is_shown_at_its_line():
     line = first + next(i for i, text in enumerate(source) if "x.sum(axis=(0, 2)" in text)
     assert claims(report)[0] == ("FAILED", 1)
     assert looked_at(report).startswith(f"exercise_attempts.py, line {line}, in assumes_3d")
+
+
+def test_the_notebook_runs_to_the_end_with_the_library_s_solutions(monkeypatch, capsys):
+    """Executes exercises/build_batchnorm.py, the text of the notebook, top to bottom in
+    one namespace, as a kernel runs its cells, with each exercise solved by the library."""
+    for exercise, solution in LIBRARY.items():
+        monkeypatch.setattr(exercise, SUBJECT[exercise], solution)
+    runpy.run_path(str(NOTEBOOK), run_name="__main__")
+    out = capsys.readouterr().out
+    assert out.count("\nPassed: every claim held") == 4
+    assert "gradcheck: True" in out and "gradgradcheck: True" in out
+    assert "gradcheck of constant_mean: gradcheck: gradient of input 0" in out
+    rows = re.findall(r"^\| \((\d+), 100\) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", out, re.M)
+    assert [int(r[0]) for r in rows] == [64, 256, 1024]
+    assert all(float(r[1]) > 0 and float(r[2]) > 0 for r in rows)

@@ -2,12 +2,13 @@
 recompute_population_stats (Algorithm 2) against a NumPy computation."""
 import numpy as np
 import pytest
+from hypothesis import given
 
 import tinygrad_bn as tg
 import tinygrad_bn.functional as F
 from tinygrad_bn import nn
-
-from bn_cases import numpy_normalize
+from tinygrad_bn.testing.bn_cases import numpy_normalize
+from tinygrad_bn.testing.bn_properties import check_population_statistics, population_cases
 
 
 def test_defaults_as_pytorch():
@@ -98,43 +99,9 @@ def test_eval_mode_backward_through_the_module():
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(scale, (4, 3)), rtol=1e-12)
 
 
-def numpy_population_stats(layers, batches):
-    """Algorithm 2 by hand for Linear -> BN -> Sigmoid -> Linear -> BN (batch statistics throughout)."""
-    (w1, b1), (w2, b2) = layers
-    means, variances = [[], []], [[], []]
-
-    def batch_norm(z, k):
-        means[k].append(z.mean(axis=0))
-        variances[k].append(z.var(axis=0))
-        return numpy_normalize(z)[0]
-
-    for x in batches:
-        h = 1 / (1 + np.exp(-batch_norm(x @ w1.T + b1, 0)))
-        batch_norm(h @ w2.T + b2, 1)
-    m = len(batches[0])
-    return [(np.mean(means[k], axis=0), m / (m - 1) * np.mean(variances[k], axis=0)) for k in (0, 1)]
-
-
-def test_recompute_population_stats_is_algorithm_2():
-    model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Sigmoid(), nn.Linear(4, 3),
-                          nn.BatchNorm1d(3, momentum=0.3)).double()
-    model[1](tg.randn(7, 4, dtype=tg.float64))          # some history that must not leak in
-    model.eval()
-    rng = np.random.default_rng(0)
-    batches = [rng.normal(1, 2, size=(6, 5)) for _ in range(4)]
-    weights = [p.detach().numpy().copy() for p in model.parameters()]
-    expected = numpy_population_stats([(model[0].weight.detach().numpy(), model[0].bias.detach().numpy()),
-                                       (model[3].weight.detach().numpy(), model[3].bias.detach().numpy())], batches)
-    returned = nn.recompute_population_stats(model, [(tg.tensor(x), None) for x in batches])
-    assert returned is model
-    for bn, (mean, var) in zip((model[1], model[4]), expected):
-        np.testing.assert_allclose(bn.running_mean.numpy(), mean, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(bn.running_var.numpy(), var, rtol=1e-10)
-    assert not model.training and not model[1].training
-    assert (model[1].momentum, model[4].momentum) == (0.1, 0.3)
-    assert (model[1].num_batches_tracked.item(), model[4].num_batches_tracked.item()) == (1, 0)
-    for p, w in zip(model.parameters(), weights):
-        assert np.array_equal(p.detach().numpy(), w) and p.grad is None
+@given(population_cases())
+def test_recompute_population_stats_is_algorithm_2(arguments):
+    check_population_statistics(nn.recompute_population_stats, **arguments)
 
 
 def test_recompute_population_stats_changes_nothing_on_error():

@@ -81,8 +81,11 @@ def test_correct_gradients_pass_and_inputs_are_restored(device):
 
 def test_a_wrong_gradient_is_reported_with_its_input_and_element(device):
     x, w = f64([1.0, 2.0, 3.0], device), f64([4.0, 5.0, 6.0], device)
-    with pytest.raises(GradcheckError, match=r"input 1 \(shape \(3,\)\).*element \(1,\).*analytic.*numerical"):
+    with pytest.raises(GradcheckError, match=r"input 1 \(shape \(3,\)\).*element \(1,\).*analytic.*numerical") as failure:
         tg.gradcheck(ScaleWithWrongWeightGradient.apply, [x, w])
+    error = failure.value          # the same facts as attributes, for reports in other words
+    assert (error.input_index, error.element, error.differing) == (1, (1,), 1)
+    np.testing.assert_allclose(error.analytic - error.numerical, 1.0, rtol=1e-6)    # the planted + 1
 
 
 def test_the_random_upstream_gradient_catches_what_a_plain_sum_misses(device):

@@ -21,7 +21,17 @@ from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """The analytic and numerical gradients disagree (or the check could prove nothing)."""
+    """The analytic and numerical gradients disagree (or the check could prove nothing).
+
+    Where they disagree, ``input_index``, ``element``, ``analytic``, ``numerical``
+    and ``differing`` (how many elements) say where and by how much, for code
+    that reports the failure in its own words; they are None otherwise.
+    """
+
+    def __init__(self, message, input_index=None, element=None, analytic=None, numerical=None, differing=None):
+        super().__init__(message)
+        self.input_index, self.element = input_index, element
+        self.analytic, self.numerical, self.differing = analytic, numerical, differing
 
 
 def _as_tuple(inputs):
@@ -82,10 +92,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, grad_output=None, allo
         bad = numpy.abs(a_host - numeric) > atol + rtol * numpy.abs(numeric)
         if bad.any():
             j = tuple(int(k) for k in numpy.argwhere(bad)[0])
+            analytic, numerical = float(a_host[j]), float(numeric[j])
             raise GradcheckError(
                 f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong at element {j}: "
-                f"analytic {a_host[j]!r}, numerical {numeric[j]!r} "
-                f"({int(bad.sum())} of {bad.size} elements differ)")
+                f"analytic {analytic!r}, numerical {numerical!r} "
+                f"({int(bad.sum())} of {bad.size} elements differ)",
+                input_index=i, element=j, analytic=analytic, numerical=numerical, differing=int(bad.sum()))
         if numpy.abs(a_host).max(initial=0) > atol or numpy.abs(numeric).max(initial=0) > atol:
             anything_nonzero = True
     if not anything_nonzero and not allow_zero:

@@ -1,1 +1,10 @@
-"""Helpers for testing code built on tinygrad_bn (needs the ``test`` extra: hypothesis)."""
+"""Helpers for testing code built on tinygrad_bn (they need the ``test`` extra: hypothesis).
+
+    strategies        Hypothesis strategies: shapes, arrays, tensors, indices
+    bn_cases          BatchNorm inputs with a guaranteed spread, and BatchNorm in NumPy
+    bn_properties     the properties BatchNorm must have, as check_* functions
+    bn_running_stats  the running statistics as a Hypothesis state machine
+
+The BatchNorm tests of the suite and the exercise checks (exercises/) run the
+same properties.
+"""

@@ -150,8 +150,11 @@ class Function:
 
         Each Tensor's version is noted: if an in-place operation changes it
         before backward reads it, ``saved_tensors`` raises instead of handing
-        backward a value that is no longer the one forward saw.
+        backward a value that is no longer the one forward saw.  (Nothing is
+        kept when the node is not recorded: no backward will read it.)
         """
+        if not self.next_functions:
+            return
         self._saved = tensors
         self._saved_versions = [t._version[0] if isinstance(t, Tensor) else None for t in tensors]
 

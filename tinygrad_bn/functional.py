@@ -19,29 +19,22 @@ def _type_name(value):
     return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _expect_tensors(function, required, optional=None):
-    """PyTorch's TypeError for an argument that is not a Tensor.  ``required`` and then
-    ``optional`` map argument names to values in the order of the signature; an
-    optional argument may also be None."""
-    optional = optional or {}
-    for name, value in required.items():
-        if not isinstance(value, Tensor):
-            raise _not_a_tensor(function, [*required, *optional], name, value)
-    for name, value in optional.items():
-        if value is not None and not isinstance(value, Tensor):
-            raise _not_a_tensor(function, [*required, *optional], name, value)
+def _expect_tensors(function, names, *values, required=1):
+    """PyTorch's TypeError for an argument that is not a Tensor.  ``values`` are the
+    arguments named ``names``, in the order of the signature; the first ``required``
+    must be Tensors, the others may also be None (not given)."""
+    for position, value in enumerate(values):
+        if not isinstance(value, Tensor) and (position < required or value is not None):
+            raise TypeError(f"{function}(): argument '{names[position]}' (position {position + 1}) must be "
+                            f"Tensor, not {_type_name(value)}")
 
 
-def _not_a_tensor(function, names, name, value):
-    return TypeError(f"{function}(): argument '{name}' (position {names.index(name) + 1}) must be Tensor, "
-                     f"not {_type_name(value)}")
-
-
-def _expect_dtype(function, input, others):
-    """RuntimeError unless each Tensor of ``others`` (name -> Tensor or None) has the
-    dtype of ``input``: PyTorch refuses the mix instead of promoting to the wider dtype."""
+def _expect_dtype(function, input, names, *others):
+    """RuntimeError unless each Tensor of ``others`` (named ``names``; None is skipped)
+    has the dtype of ``input``: PyTorch refuses the mix instead of promoting to the
+    wider dtype."""
     dtype = input.data.dtype
-    for name, t in others.items():
+    for name, t in zip(names, others):
         if t is not None and t.data.dtype != dtype:
             raise RuntimeError(f"{function}(): input and {name} must have the same dtype, "
                                f"but got {dtype} and {t.data.dtype}")
@@ -50,8 +43,8 @@ def _expect_dtype(function, input, others):
 # ------------------------------------------------------------------ layers
 def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in_features) and W of shape (out_features, in_features)."""
-    _expect_tensors("linear", {"input": input, "weight": weight}, {"bias": bias})
-    _expect_dtype("linear", input, {"weight": weight, "bias": bias})
+    _expect_tensors("linear", ("input", "weight", "bias"), input, weight, bias, required=2)
+    _expect_dtype("linear", input, ("weight", "bias"), weight, bias)
     return Linear.apply(input, weight, bias)
 
 
@@ -72,17 +65,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     eps = 0 is allowed otherwise.  ``momentum`` is a number: the cumulative
     average of ``momentum=None`` is BatchNorm1d's, which counts the batches.
     """
-    vectors = {"running_mean": running_mean, "running_var": running_var, "weight": weight, "bias": bias}
-    _expect_tensors("batch_norm", {"input": input}, vectors)
+    names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
+    _expect_tensors("batch_norm", ("input",) + names, input, *vectors)
     if input.ndim not in (2, 3):
         raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {input.ndim}D input "
                          f"of shape {tuple(input.shape)}")
     channels = input.shape[1]
-    for name, t in vectors.items():
+    for name, t in zip(names, vectors):
         if t is not None and t.shape != (channels,):
             raise ValueError(f"batch_norm: expected an input with {t.data.size} channels (the size of "
                              f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
-    _expect_dtype("batch_norm", input, vectors)
+    _expect_dtype("batch_norm", input, names, *vectors)
     if input.dtype.kind != "f":
         raise RuntimeError(f"batch_norm(): expected a floating point input, got {input.dtype}")
     values_per_channel = input.shape[0] * (input.shape[2] if input.ndim == 3 else 1)
@@ -133,7 +126,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     The mask is drawn from the library's generator (``tg.manual_seed``) on the
     host and moved, so a seed gives the same mask on every device.
     """
-    _expect_tensors("dropout", {"input": input})
+    _expect_tensors("dropout", ("input",), input)
     _check_dropout(p)
     if not training or p == 0:
         return input
@@ -146,36 +139,36 @@ def dropout(input, p=0.5, training=True, inplace=False):
 # ------------------------------------------------------------------ activations
 def sigmoid(input):
     """1 / (1 + e^-x), elementwise."""
-    _expect_tensors("sigmoid", {"input": input})
+    _expect_tensors("sigmoid", ("input",), input)
     return input.sigmoid()
 
 
 def relu(input):
     """max(x, 0), elementwise."""
-    _expect_tensors("relu", {"input": input})
+    _expect_tensors("relu", ("input",), input)
     return input.relu()
 
 
 def tanh(input):
-    _expect_tensors("tanh", {"input": input})
+    _expect_tensors("tanh", ("input",), input)
     return input.tanh()
 
 
 def leaky_relu(input, negative_slope=0.01):
     """x for x > 0, negative_slope * x otherwise."""
-    _expect_tensors("leaky_relu", {"input": input})
+    _expect_tensors("leaky_relu", ("input",), input)
     return input.leaky_relu(negative_slope)
 
 
 def softmax(input, dim=-1):
     """e^x / sum(e^x) along ``dim``, stable for large inputs."""
-    _expect_tensors("softmax", {"input": input})
+    _expect_tensors("softmax", ("input",), input)
     return input.softmax(dim)
 
 
 def log_softmax(input, dim=-1):
     """x - log sum(e^x) along ``dim``, stable for large inputs."""
-    _expect_tensors("log_softmax", {"input": input})
+    _expect_tensors("log_softmax", ("input",), input)
     return input.log_softmax(dim)
 
 
@@ -192,8 +185,8 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     class indices the weighted mean, divided by the summed weights of the counted
     samples), "sum" or "none".  The formulas are in ops/cross_entropy.py.
     """
-    _expect_tensors("cross_entropy", {"input": input, "target": target}, {"weight": weight})
-    _expect_dtype("cross_entropy", input, {"weight": weight})
+    _expect_tensors("cross_entropy", ("input", "target", "weight"), input, target, weight, required=2)
+    _expect_dtype("cross_entropy", input, ("weight",), weight)
     if input.ndim == 1:
         return _one_sample(cross_entropy, input, target, weight, reduction,
                            ignore_index=ignore_index, label_smoothing=label_smoothing)
@@ -204,8 +197,8 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     """-input[target] for log-probabilities ``input`` (e.g. from log_softmax), as
     ``torch.nn.functional.nll_loss``: shapes, ``weight``, ``ignore_index`` and
     ``reduction`` as in cross_entropy, class-index targets only."""
-    _expect_tensors("nll_loss", {"input": input, "target": target}, {"weight": weight})
-    _expect_dtype("nll_loss", input, {"weight": weight})
+    _expect_tensors("nll_loss", ("input", "target", "weight"), input, target, weight, required=2)
+    _expect_dtype("nll_loss", input, ("weight",), weight)
     if input.ndim == 1:
         return _one_sample(nll_loss, input, target, weight, reduction, ignore_index=ignore_index)
     return NLLLoss.apply(input, target, weight, ignore_index, reduction)
@@ -222,7 +215,7 @@ def mse_loss(input, target, *, reduction="mean"):
 
     Unlike PyTorch, which broadcasts with a warning, different shapes are an error.
     """
-    _expect_tensors("mse_loss", {"input": input, "target": target})
+    _expect_tensors("mse_loss", ("input", "target"), input, target, required=2)
     if reduction not in REDUCTIONS:
         raise ValueError(f"mse_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if input.shape != target.shape:

@@ -59,6 +59,11 @@ def _infer_array(data, device, dtype):
     return xp.asarray(host, dtype=dtype) if device == backend.CUDA else numpy.array(host, dtype=dtype)
 
 
+def _memory_owner(array):
+    """The array that owns ``array``'s memory (itself, or the base it is a view of)."""
+    return array if array.base is None else array.base
+
+
 def numpy_names(method):
     """Let NumPy's ``axis=``/``keepdims=`` stand for PyTorch's ``dim=``/``keepdim=``."""
     @functools.wraps(method)
@@ -130,7 +135,7 @@ class Tensor:
         """A Tensor around ``array``; where it shares self's memory it is a view:
         it shares self's version counter and remembers self (or self's own base)."""
         out = Tensor.wrap(array, self.device)
-        if self.xp.may_share_memory(array, self.data):
+        if _memory_owner(out.data) is _memory_owner(self.data):
             if len(self._version) == 1:
                 self._version.append("has views")      # marks the counter as shared by views
             out._version = self._version

@@ -12,7 +12,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        F._expect_tensors("flatten", {"input": x})
+        F._expect_tensors("flatten", ("input",), x)
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):

@@ -79,17 +79,22 @@ class _NegativeLogLikelihood(Function):
     """What NLLLoss and CrossEntropy share: the reduced loss of log p, and for the
     backward the coefficients a and the upstream gradients g_n (module docstring)."""
 
-    def loss(self, logp, target, weight, ignore_index, reduction, eps):
+    def loss(self, logp, target, weight, ignore_index, reduction, eps, every_sample_counts):
         """The loss of the log-probabilities ``logp`` (an array), reduced; keeps on the
-        node what the backward needs."""
+        node what the backward needs.  ``every_sample_counts``: no target is ignore_index."""
         xp = target.xp
         classes = logp.shape[1]
         w = None if weight is None else weight.data.reshape((1, classes) + (1,) * (logp.ndim - 2))
         self.shape, self.w, self.eps, self.reduction = logp.shape, w, eps, reduction
         probabilities = target.shape == logp.shape
         if probabilities:                                 # class probabilities q
+            self.valid = None
             self.a = probability_coefficients(target.data, w, eps, classes)
             losses = -(self.a * logp).sum(axis=1)
+            counted = losses.size
+        elif every_sample_counts and w is None and not eps:     # the usual case: a_n = onehot(t_n)
+            losses = -pick(xp, logp, target.data)
+            self.a, self.safe, self.w_t, self.valid = None, target.data, None, None
             counted = losses.size
         else:                                             # class indices t
             t = target.data
@@ -111,7 +116,7 @@ class _NegativeLogLikelihood(Function):
         total = float(counted)                            # D
         if total:
             self.scale = 1 / total
-        elif probabilities:
+        elif self.valid is None:
             self.scale = math.nan                         # no samples: the gradient is empty
         else:
             # 0/0: nan for the counted samples, and 0 for the ignored ones (as PyTorch)
@@ -123,6 +128,9 @@ class _NegativeLogLikelihood(Function):
         if self.a is not None:                            # class probabilities
             return self.a, self.a.sum(axis=1, keepdims=True)
         xp = self.inputs[0].xp
+        if self.w_t is None:                              # every sample counts once: A = 1
+            dtype = self.inputs[0].dtype
+            return put(xp, self.shape, self.safe, xp.ones(self.safe.shape, dtype)), xp.ones((), dtype)
         classes, eps = self.shape[1], self.eps
         w_t = with_class_axis(self.w_t)
         if not eps:
@@ -146,8 +154,9 @@ class NLLLoss(_NegativeLogLikelihood):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
-        check("nll_loss", logp, target, weight, ignore_index, reduction, 0.0, probabilities=False)
-        return ctx.loss(logp.data, target, weight, ignore_index, reduction, 0.0)
+        every_sample_counts = check("nll_loss", logp, target, weight, ignore_index, reduction, 0.0,
+                                    probabilities=False)
+        return ctx.loss(logp.data, target, weight, ignore_index, reduction, 0.0, every_sample_counts)
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,11 +170,11 @@ class CrossEntropy(_NegativeLogLikelihood):
 
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, reduction, label_smoothing):
-        check("cross_entropy", logits, target, weight, ignore_index, reduction, label_smoothing,
-              probabilities=True)
+        every_sample_counts = check("cross_entropy", logits, target, weight, ignore_index, reduction,
+                                    label_smoothing, probabilities=True)
         logp = LogSoftmax.apply(logits, 1)        # recorded: the backward's softmax differentiates again
         ctx.save_for_backward(logp, target)
-        return ctx.loss(logp.data, target, weight, ignore_index, reduction, label_smoothing)
+        return ctx.loss(logp.data, target, weight, ignore_index, reduction, label_smoothing, every_sample_counts)
 
     @staticmethod
     def backward(ctx, grad):
@@ -194,7 +203,8 @@ class CrossEntropy(_NegativeLogLikelihood):
 
 def check(function, input, target, weight, ignore_index, reduction, label_smoothing, probabilities):
     """The errors of ``function`` for input (N, C, d1, ...); class probabilities (a float
-    target of the input's shape) only where ``probabilities``."""
+    target of the input's shape) only where ``probabilities``.  Returns whether every
+    sample counts (no class-index target equals ignore_index)."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if input.ndim < 2:
@@ -217,7 +227,7 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
                                f"probabilities and must be floating point, got {target.dtype}")
         if ignore_index != -100:
             raise ValueError(f"{function}: ignore_index is for class-index targets, not probabilities")
-        return
+        return True
     if target.dtype not in (target.xp.int64, target.xp.uint8):        # PyTorch's Long and Byte
         raise RuntimeError(f"{function}: target must hold class indices of dtype int64 or uint8, "
                            f"got {target.dtype}")
@@ -227,8 +237,10 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
                          f"{input.shape}: expected {expected}")
     t = target.data
     outside = (t < 0) | (t >= classes)
-    if bool(outside.any()):                       # allowed only as ignore_index
-        bad = outside & (t != ignore_index)
-        if bool(bad.any()):
-            raise IndexError(f"{function}: target {int(t[bad][0])} is out of bounds: class indices must "
-                             f"be in [0, {classes}) for C = {classes} classes")
+    if not bool(outside.any()):
+        return not 0 <= ignore_index < classes     # then no target is ignore_index
+    bad = outside & (t != ignore_index)           # allowed only as ignore_index
+    if bool(bad.any()):
+        raise IndexError(f"{function}: target {int(t[bad][0])} is out of bounds: class indices must "
+                         f"be in [0, {classes}) for C = {classes} classes")
+    return False

@@ -157,7 +157,12 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        return x._view(x.data[index]) if _is_basic(index) else x.data[index]
+        if not _is_basic(index):
+            return x.data[index]                   # advanced indexing copies
+        parts = index if isinstance(index, tuple) else (index,)
+        if Ellipsis not in parts:
+            parts += (Ellipsis,)                   # x[0, 1, ...] is a 0-d view where x[0, 1] is a scalar
+        return x._view(x.data[parts])
 
     @staticmethod
     def backward(ctx, grad):

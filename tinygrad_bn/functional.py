@@ -102,3 +102,28 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         scale = scale * weight
     y = (x - running_mean.detach().reshape(shape)) * scale.reshape(shape)
     return y if bias is None else y + bias.reshape(shape)
+
+
+# ------------------------------------------------------------ convolution, pooling, padding
+# The ops and their derivations: ops/conv.py, ops/pool.py, ops/pad.py, docs/conv.md.
+from .ops import pad as _pad  # noqa: E402
+
+
+def _require_tensor(op, name, value, optional=False):
+    if not isinstance(value, Tensor) and not (optional and value is None):
+        kind = type(value)
+        kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {kind}")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """input with ``pad`` = (left, right, top, bottom, ...) elements of ``value`` (default
+    0) added to its last len(pad) / 2 dims, last dim first, as
+    ``torch.nn.functional.pad`` in "constant" mode; negative numbers crop."""
+    _require_tensor("pad", "input", input)
+    if mode != "constant":
+        if mode in ("reflect", "replicate", "circular"):
+            raise NotImplementedError(f"pad: mode {mode!r} is not implemented; tinygrad_bn pads in mode 'constant'")
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    widths = _pad.pad_widths(pad, input.shape)
+    return _pad.Pad.apply(input, widths, 0 if value is None else value)

@@ -106,7 +106,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
 # ------------------------------------------------------------ convolution, pooling, padding
 # The ops and their derivations: ops/conv.py, ops/pool.py, ops/pad.py, docs/conv.md.
-from .ops import pad as _pad  # noqa: E402
+from .ops import conv as _conv, pad as _pad  # noqa: E402
 
 
 def _require_tensor(op, name, value, optional=False):
@@ -114,6 +114,47 @@ def _require_tensor(op, name, value, optional=False):
         kind = type(value)
         kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {kind}")
+
+
+def _as_batch(op, x):
+    """x as a batch (N, C, H, W), and whether it was a single image (C, H, W) to unwrap again."""
+    _require_tensor(op, "input", x)
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {op}, but got input of size: "
+                           f"{list(x.shape)}")
+    return (x, False) if x.ndim == 4 else (x.unsqueeze(0), True)
+
+
+def _unbatch(y, single):
+    return y.squeeze(0) if single else y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (a cross-correlation) of input (N, C, H, W) or (C, H, W) with weight
+    (C_out, C/groups, kH, kW), plus bias (C_out,), as ``torch.nn.functional.conv2d``.
+
+    stride, padding, dilation: an int or a pair (height, width); padding may also
+    be "valid" (none) or "same" (the output keeps H, W; stride 1 only).  Output size
+    H_out = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1.
+    """
+    x, single = _as_batch("conv2d", input)
+    _require_tensor("conv2d", "weight", weight)
+    _require_tensor("conv2d", "bias", bias, optional=True)
+    windows = _conv.conv2d_windows(x, weight, bias, stride, padding, dilation, groups)
+    return _unbatch(_conv.Conv2d.apply(x, weight, bias, windows, groups), single)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed convolution of input (N, C_in, H, W) or (C_in, H, W) with weight
+    (C_in, C_out/groups, kH, kW), as ``torch.nn.functional.conv_transpose2d``: the
+    adjoint (the input gradient) of conv2d with the same weight and arguments, with
+    H_out = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+    """
+    x, single = _as_batch("conv_transpose2d", input)
+    _require_tensor("conv_transpose2d", "weight", weight)
+    _require_tensor("conv_transpose2d", "bias", bias, optional=True)
+    windows = _conv.conv_transpose2d_windows(x, weight, bias, stride, padding, output_padding, groups, dilation)
+    return _unbatch(_conv.ConvTranspose2d.apply(x, weight, bias, windows, groups), single)
 
 
 def pad(input, pad, mode="constant", value=None):

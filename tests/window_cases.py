@@ -105,3 +105,107 @@ def conv_transpose2d_reference(x, weight, bias, stride, padding, output_padding,
     out = canvas[:, :, ph:canvas.shape[2] - ph, pw:canvas.shape[3] - pw]
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
+
+@dataclass
+class PoolCase:
+    x: np.ndarray          # (N, C, H, W)
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    ceil_mode: bool
+
+
+def pooled_count(size, kernel, stride, padding, dilation, ceil_mode):
+    """Windows along an axis by counting them: every start (a multiple of the stride in the
+    padded axis) whose window fits; with ceil_mode, when those leave elements uncovered
+    at the end, one more (partial) window, if it starts inside the input or the left padding."""
+    span, padded_size = dilation * (kernel - 1) + 1, size + 2 * padding
+    starts = window_starts(padded_size, span, stride)
+    partial = starts[-1] + stride
+    if ceil_mode and starts[-1] + span < padded_size and partial < size + padding:
+        starts.append(partial)
+    return len(starts)
+
+
+@st.composite
+def pool_cases(draw, max_side=6, dilation=True, values="distinct"):
+    """A pooling case with at least one window.  ``values``: "distinct" spaces them all
+    >= 0.25 apart (no ties, and no near-ties that central differences would straddle),
+    "integers" makes many ties, "any" draws them freely."""
+    kernel = draw(st.tuples(st.integers(1, 3), st.integers(1, 3)))
+    stride = draw(pairs_1_2)
+    dilations = draw(pairs_1_2) if dilation else (1, 1)
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    ceil_mode = draw(st.booleans())
+    least = [max(1, d * (k - 1) + 1 - 2 * p) for k, d, p in zip(kernel, dilations, padding)]
+    sizes = tuple(draw(st.integers(n, max(n, max_side))) for n in least)
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + sizes
+    if values == "distinct":
+        n = int(np.prod(shape))
+        order = np.array(draw(st.permutations(range(n))), dtype=np.float64)
+        x = ((order - n / 2) * 0.25).reshape(shape)
+    else:
+        x = draw(tst.arrays(shape))
+        x = np.round(x) if values == "integers" else x
+    return PoolCase(x, kernel, stride, padding, dilations, ceil_mode)
+
+
+def pool_windows_reference(case):
+    """For every output (i, j): the list of (row, column) places of the input its window covers
+    (padding excluded) and the window's extent clipped to the padded input, torch's way."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = case.kernel_size, case.stride, case.padding, case.dilation
+    h, w = case.x.shape[2:]
+    rows = pooled_count(h, kh, sh, ph, dh, case.ceil_mode)
+    columns = pooled_count(w, kw, sw, pw, dw, case.ceil_mode)
+    windows = {}
+    for i in range(rows):
+        for j in range(columns):
+            places = [(i * sh - ph + a * dh, j * sw - pw + e * dw) for a in range(kh) for e in range(kw)]
+            windows[i, j] = [(r, c) for r, c in places if 0 <= r < h and 0 <= c < w]
+    return rows, columns, windows
+
+
+def max_pool2d_reference(case):
+    """(values, flat indices): per window, scanning its places row by row, the first
+    maximum (a later element must be strictly larger to replace it); a NaN always replaces."""
+    rows, columns, windows = pool_windows_reference(case)
+    n, c = case.x.shape[:2]
+    values, indices = np.zeros((n, c, rows, columns)), np.zeros((n, c, rows, columns), dtype=np.int64)
+    for b in range(n):
+        for ch in range(c):
+            for (i, j), places in windows.items():
+                best, where = -np.inf, None
+                for r, col in places:
+                    v = case.x[b, ch, r, col]
+                    if where is None or v > best or np.isnan(v):
+                        best, where = v, (r, col)
+                values[b, ch, i, j], indices[b, ch, i, j] = best, where[0] * case.x.shape[3] + where[1]
+    return values, indices
+
+
+def avg_pool2d_reference(case, count_include_pad=True, divisor_override=None):
+    """Per window, the sum of its input places divided by: divisor_override; else the
+    number of places in the window clipped to the padded input (count_include_pad);
+    else the number of input places in it."""
+    (kh, kw), (sh, sw), (ph, pw) = case.kernel_size, case.stride, case.padding
+    h, w = case.x.shape[2:]
+    rows, columns, windows = pool_windows_reference(case)
+    out = np.zeros(case.x.shape[:2] + (rows, columns))
+    for (i, j), places in windows.items():
+        top, left = i * sh - ph, j * sw - pw
+        clipped = (min(top + kh, h + ph) - top) * (min(left + kw, w + pw) - left)
+        divisor = divisor_override or (clipped if count_include_pad else len(places))
+        out[:, :, i, j] = sum(case.x[:, :, r, c] for r, c in places) / divisor
+    return out
+
+
+def adaptive_avg_pool2d_reference(x, out_size):
+    """Window i of n_out along an axis of size n covers [floor(i n / n_out), ceil((i + 1) n / n_out))."""
+    def bounds(n, n_out):
+        return [(i * n // n_out, -(-(i + 1) * n // n_out)) for i in range(n_out)]
+    out = np.zeros(x.shape[:2] + tuple(out_size))
+    for i, (top, bottom) in enumerate(bounds(x.shape[2], out_size[0])):
+        for j, (left, right) in enumerate(bounds(x.shape[3], out_size[1])):
+            out[:, :, i, j] = x[:, :, top:bottom, left:right].mean(axis=(2, 3))
+    return out

@@ -29,9 +29,10 @@ from .windows import Windows, batch_innermost, col2im, im2col, pair, windows_alo
 def convolve(x, w, windows, groups):
     """conv(x, w) on arrays: (N, C_out, H_out, W_out), one product W cols per group."""
     n, (ho, wo) = x.shape[0], windows.out_size
-    cols = im2col(x, windows).reshape(groups, -1, ho * wo * n)
-    y = xp_of(device_of(x)).matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)
-    return y.reshape(w.shape[0], ho, wo, n).transpose(3, 0, 1, 2)
+    c_out, rows = w.shape[0], w[0].size                        # rows of cols per group: C/G kH kW
+    cols = im2col(x, windows).reshape(groups, rows, ho * wo * n)
+    y = xp_of(device_of(x)).matmul(w.reshape(groups, c_out // groups, rows), cols)
+    return y.reshape(c_out, ho, wo, n).transpose(3, 0, 1, 2)
 
 
 def convolve_transpose(g, w, windows, groups):
@@ -55,8 +56,8 @@ def convolve_transpose(g, w, windows, groups):
         flipped_windows = Windows(windows.out_size, windows.in_size, windows.kernel_size, (1, 1), padding,
                                   windows.dilation)
         return convolve(g, flipped, flipped_windows, groups)
-    per_window = w.reshape(groups, c_out // groups, -1).transpose(0, 2, 1)        # (G, C/G kH kW, C_out/G)
-    g_columns = batch_innermost(g).reshape(groups, c_out // groups, -1)           # (G, C_out/G, H_out W_out N)
+    per_window = w.reshape(groups, c_out // groups, w[0].size).transpose(0, 2, 1)  # (G, C/G kH kW, C_out/G)
+    g_columns = batch_innermost(g).reshape(groups, c_out // groups, g.size // c_out)  # (G, C_out/G, H_out W_out N)
     cols = xp_of(device_of(g)).matmul(per_window, g_columns)
     return col2im(cols.reshape((groups * c_group,) + windows.kernel_size + windows.out_size + g.shape[:1]),
                   windows)
@@ -65,9 +66,10 @@ def convolve_transpose(g, w, windows, groups):
 def convolve_weight(x, g, windows, groups):
     """conv_weight(x, g) on arrays: (C_out, C/G, kH, kW), the adjoint of ``convolve`` in w:
     g cols^T per group, the sum over images and places done by the product."""
-    c_out = g.shape[1]
-    cols = im2col(x, windows).reshape(groups, -1, g.size // c_out)
-    g_columns = batch_innermost(g).reshape(groups, c_out // groups, -1)
+    c_out, columns = g.shape[1], g.size // g.shape[1]                # columns: H_out W_out N
+    rows = x.shape[1] // groups * windows.kernel_size[0] * windows.kernel_size[1]
+    cols = im2col(x, windows).reshape(groups, rows, columns)
+    g_columns = batch_innermost(g).reshape(groups, c_out // groups, columns)
     dw = xp_of(device_of(x)).matmul(g_columns, cols.transpose(0, 2, 1))
     return dw.reshape((c_out, x.shape[1] // groups) + windows.kernel_size)
 

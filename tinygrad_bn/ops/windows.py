@@ -70,8 +70,8 @@ def batch_innermost(x, padding=((0, 0), (0, 0)), fill=0):
 
     No copy when x's memory already has that layout and nothing is padded (a
     convolution's output).  Otherwise the images are copied a block of 8 at a
-    time: a transposing copy of the whole batch at once reads from N images for
-    every run it writes, and with a large N that thrashes the cache and the TLB.
+    time: a transposing copy of the whole batch at once reads from all N images
+    for every short run it writes, more than twice as slow for N = 64 or 128.
     """
     xp = xp_of(device_of(x))
     kept = pad_array(x, tuple((min(before, 0), min(after, 0)) for before, after in padding))   # a view

@@ -45,22 +45,32 @@ def convolve_transpose(g, w, windows, groups):
     zeros inserted between the entries of g, so the product W^T g is formed per
     window and added back with col2im instead.
     """
-    c_out, c_group = w.shape[:2]
     if windows.stride == (1, 1):
-        per_group = w.reshape((groups, c_out // groups, c_group) + windows.kernel_size)
-        flipped = per_group.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape(groups * c_group, c_out // groups,
-                                                                              *windows.kernel_size)
-        padding = tuple((d * (k - 1) - before, size + before - count) for k, d, (before, _), size, count in
-                        zip(windows.kernel_size, windows.dilation, windows.padding, windows.in_size,
-                            windows.out_size))
-        flipped_windows = Windows(windows.out_size, windows.in_size, windows.kernel_size, (1, 1), padding,
-                                  windows.dilation)
-        return convolve(g, flipped, flipped_windows, groups)
+        return convolve(g, _flipped(w, groups), _windows_over_the_output(windows), groups)
+    c_out, c_group = w.shape[:2]
     per_window = w.reshape(groups, c_out // groups, w[0].size).transpose(0, 2, 1)  # (G, C/G kH kW, C_out/G)
     g_columns = batch_innermost(g).reshape(groups, c_out // groups, g.size // c_out)  # (G, C_out/G, H_out W_out N)
     cols = xp_of(device_of(g)).matmul(per_window, g_columns)
     return col2im(cols.reshape((groups * c_group,) + windows.kernel_size + windows.out_size + g.shape[:1]),
                   windows)
+
+
+def _flipped(w, groups):
+    """The kernel (C_out, C/G, kH, kW) flipped in both spatial axes, its channel axes
+    swapped within each group: (C, C_out/G, kH, kW)."""
+    c_out, c_group = w.shape[:2]
+    per_group = w.reshape((groups, c_out // groups, c_group) + w.shape[2:])
+    return per_group.transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1].reshape((groups * c_group, c_out // groups)
+                                                                      + w.shape[2:])
+
+
+def _windows_over_the_output(windows):
+    """The windows (stride 1) of the convolution that maps a stride-1 convolution's
+    output back to its input's size: along each axis, the output padded by
+    d(k - 1) - before in front and by whatever makes n_in windows fit behind."""
+    padding = tuple((d * (k - 1) - before, n + before - count) for k, d, (before, _), n, count in
+                    zip(windows.kernel_size, windows.dilation, windows.padding, windows.in_size, windows.out_size))
+    return Windows(windows.out_size, windows.in_size, windows.kernel_size, (1, 1), padding, windows.dilation)
 
 
 def convolve_weight(x, g, windows, groups):

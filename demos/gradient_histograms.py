@@ -297,7 +297,7 @@ def plot(results, path):
         row[3].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, frameon=False)
     config = results["config"]
     fig.suptitle(f"Gradients at initialisation, {config['depth']} layers of width {config['width']}, "
-                 f"batch of {config['batch']} digits, He init (Bjorck et al. 2018, Figure 3 asked of "
+                 f"batch of {config['batch']} digits, He init (Bjorck et al. 2018's question, asked of "
                  "fully connected networks)", fontsize=11)
     save_figure(fig, path, dpi=110, rect=(0, 0, 1, 0.96))
 

@@ -53,6 +53,9 @@ from demos.common import Progress, demo_parser, pyplot, require_at_least, save_f
 PREPROCESSINGS = {"raw": None, "centred": data.Center, "standardised": data.Standardize,
                   "pca_whitened": data.PCAWhiten, "zca_whitened": data.ZCAWhiten}
 ORDERS = ("sorted", "fixed", "reshuffled")
+# No BN in this demo, so none of its colours is red or blue: those mean "without BN" and "with BN" elsewhere.
+GD_COLOUR, BAR_COLOURS = "black", ("tab:purple", "tab:gray", "tab:orange")
+ORDER_COLOURS = {"sorted": "tab:brown", "fixed": "tab:olive", "reshuffled": "tab:green"}
 
 
 def parse_args(argv=None):
@@ -314,7 +317,7 @@ def draw_contours(ax, name, record):
     gd, sgd = np.array(record["gd_path"]), np.array(record["sgd_path_first_epoch"])
     contour_loss(ax, record, np.vstack([gd, sgd, [record["optimum"]]]), 0.7)
     ax.plot(sgd[:, 0], sgd[:, 1], "-", color="tab:orange", lw=0.6, alpha=0.8, label="SGD (batch 1), first epoch")
-    ax.plot(gd[:, 0], gd[:, 1], ".-", color="tab:blue", lw=0.9, ms=2.5, label="GD (full batch)")
+    ax.plot(gd[:, 0], gd[:, 1], ".-", color=GD_COLOUR, lw=0.9, ms=2.5, label="GD (full batch)")
     ax.plot(*record["optimum"], "k*", ms=9)
     ax.set(xlabel="$w_1$", ylabel="$w_2$")
     ax.set_title(f"{TITLES[name]}: kappa {record['condition_number']:.0f}, "
@@ -323,7 +326,7 @@ def draw_contours(ax, name, record):
         inset = ax.inset_axes([0.5, 0.03, 0.47, 0.47])
         first = gd[:30]
         contour_loss(inset, record, first, 0.5)
-        inset.plot(first[:, 0], first[:, 1], ".-", color="tab:blue", lw=0.8, ms=2)
+        inset.plot(first[:, 0], first[:, 1], ".-", color=GD_COLOUR, lw=0.8, ms=2)
         inset.set(xticks=[], yticks=[])
         inset.set_title("zoom: first 30 GD steps", fontsize=6)
 
@@ -352,11 +355,11 @@ def plot(results, path):
         values = [neuron[n][key] for n in names]
         reached = [v is not None for v in values]
         x = positions + (k - 1) * 0.27
-        bars = ax.bar(x[reached], [v for v in values if v is not None], 0.27, label=label, color=f"C{k}")
+        bars = ax.bar(x[reached], [v for v in values if v is not None], 0.27, label=label, color=BAR_COLOURS[k])
         for bar, value in zip(bars, [v for v in values if v is not None]):
             ax.annotate(str(value), (bar.get_x() + 0.135, bar.get_height()), ha="center", va="bottom", fontsize=6)
         for xi in x[[not r for r in reached]]:          # a budget is not a measurement: an empty, hatched bar
-            ax.bar(xi, budgets[key], 0.27, fill=False, hatch="//", edgecolor=f"C{k}")
+            ax.bar(xi, budgets[key], 0.27, fill=False, hatch="//", edgecolor=BAR_COLOURS[k])
             ax.annotate(f"did not\nreach\n({budgets[key]})", (xi, budgets[key]), ha="center", va="bottom", fontsize=6)
     ax.set_yscale("log")
     ax.set_xticks(positions, [TITLES[n] for n in names], fontsize=8)
@@ -366,8 +369,8 @@ def plot(results, path):
     ax = fig.add_subplot(grid[1, 5:10])
     measured = [neuron[n]["lr_max_measured"] for n in names]
     theory = [neuron[n]["lr_max_theory"] for n in names]
-    ax.bar(positions - 0.2, theory, 0.4, label="2 / lambda_max(H),  H = (2/N) X^T X")
-    ax.bar(positions + 0.2, measured, 0.4, label="measured (bisection on GD divergence)")
+    ax.bar(positions - 0.2, theory, 0.4, label="2 / lambda_max(H),  H = (2/N) X^T X", color="tab:gray")
+    ax.bar(positions + 0.2, measured, 0.4, label="measured (bisection on GD divergence)", color="tab:cyan")
     for x, n in zip(positions, names):
         ax.annotate(f"{neuron[n]['lr_max_ratio']:.3f}", (x + 0.2, neuron[n]["lr_max_measured"]),
                     ha="center", va="bottom", fontsize=7)
@@ -378,7 +381,7 @@ def plot(results, path):
 
     ax = fig.add_subplot(grid[1, 10:15])
     for name in ORDERS:
-        ax.plot(orders["epochs"], orders[name]["train_loss"], "o-", ms=3, label=name)
+        ax.plot(orders["epochs"], orders[name]["train_loss"], "o-", ms=3, label=name, color=ORDER_COLOURS[name])
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="training loss (cross-entropy, whole set)",
            title="example order: MLP on the digits")

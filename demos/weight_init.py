@@ -60,6 +60,8 @@ DEEP_INITS = {
     "he": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
 }
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+# one colour per initialisation, none of them the red or blue that mean "without BN" and "with BN"
+INIT_COLOURS = {"std_0.01": "tab:purple", "std_1": "tab:orange", "xavier": "tab:green", "he": "tab:brown"}
 TANH_EDGES = np.linspace(-1, 1, 51)
 RELU_LOG10_EDGES = np.linspace(-14, 16, 121)
 CS231N_TANH_STD_001 = (0.21, 0.048, 0.011)     # the known collapse, tanh with std 0.01
@@ -239,7 +241,7 @@ def plot(results, path):
     edges = np.asarray(sigmoid["bin_edges"])
     for ax, name in zip(axes[0], SIGMOID_INITS):
         r = sigmoid[name]
-        ax.stairs(r["counts"], edges, fill=True, alpha=0.7)
+        ax.stairs(r["counts"], edges, fill=True, color="tab:gray")
         ax.set(title=f"(a) sigmoid layer, {name}: {100 * r['saturated_fraction']:.1f}% saturated",
                xlabel="sigmoid output", ylabel="count")
         for edge in (0.1, 0.9):
@@ -252,6 +254,7 @@ def plot(results, path):
         look = STYLE["bn" if bn else "plain"]        # the colour is the initialisation's; the line says BN or not
         for name in DEEP_INITS:
             ax.plot(layers, deep[activation][name + ("+bn" if bn else "")]["std"], marker=".", label=name,
+                    color=INIT_COLOURS[name],
                     linestyle=look["linestyle"])
         if activation == "tanh" and not bn:
             ax.plot(layers[:3], CS231N_TANH_STD_001, "kx", markersize=9, label="0.21, 0.048, 0.011")

@@ -261,7 +261,7 @@ def plot(results, path):
     fig, axes = plt.subplots(1, 4, figsize=(18, 4.2), gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
     ax_full, ax_early = axes[0], axes[1]
     early = steps <= config["early_steps"]
-    lines = []
+    lines, off_axis = [], []
     for name in NETWORKS:
         both = "test_accuracy_population_stats" in results[name]
         label = STYLE[name]["label"] + (" (running averages)" if both else "")
@@ -277,10 +277,9 @@ def plot(results, path):
         if below.any():                                   # say where a curve is off the paper's axis
             last_below = int(steps[np.nonzero(below)[0][-1]])
             text = "below 0.7 throughout" if below[1:].all() else f"below 0.7 until step {last_below:,}"
-            ax_full.annotate(f"{STYLE[name]['label']}: {text}", (0.98, 0.03 + 0.08 * NETWORKS.index(name)),
-                             xycoords="axes fraction", ha="right", fontsize=8, color=STYLE[name]["color"])
-    ax_full.set(title="(a) test accuracy (the paper's axes)", xlabel="training steps", ylabel="test accuracy",
-                ylim=PAPER_ACCURACY_AXIS)
+            off_axis.append(f"{STYLE[name]['label']} {text}")
+    ax_full.set(title="\n".join(["(a) test accuracy (the paper's axes)", *off_axis]), xlabel="training steps",
+                ylabel="test accuracy", ylim=PAPER_ACCURACY_AXIS)        # the notes go in the title, off the data
     ax_early.set(title=f"(a') the first {config['early_steps']:,} steps, every {config['early_eval_every']}",
                  xlabel="training steps", ylim=(0, 1))
     lows = [min(results[n]["percentiles"]["p15"]) for n in NETWORKS]

@@ -11,8 +11,7 @@ question of fully connected ReLU networks, in two forms, each once without
 and once with BatchNorm1d (training mode) before every hidden ReLU:
 
 * ``feedforward``: ``--depth`` Linear layers (input 64 -> ``--width`` -> ...
-  -> ``--width`` -> 10 classes), ReLU after every hidden one; the setting of
-  the course's issue;
+  -> ``--width`` -> 10 classes), ReLU after every hidden one;
 * ``residual``: the fully connected analogue of Bjorck's ResNet: Linear ->
   ReLU, then (depth - 2) / 2 blocks h <- relu(h + [BN] W2 relu([BN] W1 h)),
   then the 10-way output layer: the same number of weight layers.

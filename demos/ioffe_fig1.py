@@ -23,7 +23,7 @@ the trained network).  The default here is the running averages that
 ``BatchNorm1d.eval()`` uses (PyTorch's inference, and what a user of the
 library gets); ``--population-stats recompute`` uses Algorithm 2 instead and
 ``both`` draws the BN test accuracy with each, in one run.  The paper does not
-give its learning rate or initial weights; lr 0.5 and N(0, 0.1^2) are this
+give its learning rate or the scale of its Gaussian initial weights; lr 0.5 and N(0, 0.1^2) are this
 demo's choice (``--lr``, ``--init-std``).
 It writes ``ioffe_fig1.png`` (the paper's three panels, plus the first steps
 enlarged) and ``ioffe_fig1.json`` (config, versions, data set, every curve)

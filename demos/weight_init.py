@@ -170,7 +170,7 @@ def deep_networks(args, progress):
 
 
 def claims(sigmoid, deep):
-    """The issue's numbers next to the measured ones."""
+    """The expected values next to the measured ones."""
     tanh_std = deep["tanh"]["std_0.01"]["std"]
     relu_he_std = deep["relu"]["he"]["std"]
     return {

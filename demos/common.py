@@ -1,4 +1,4 @@
-"""What every demo shares: its command line, progress line, JSON record and figure set-up.
+"""What every demo shares: its command line, data, progress line, JSON record and figure style.
 
 Each demo is ``python demos/<name>.py`` with at least ``--out``, ``--seed``,
 ``--device`` and ``--quick``, and writes one PNG and one JSON into ``--out``.
@@ -10,11 +10,26 @@ import json
 import platform
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 import tinygrad_bn as tg
+from tinygrad_bn import data
+
+# One look for "without BN" and one for "with BN" in every figure, so a reader
+# who has learnt it on one figure reads every other one the same way.
+STYLE = {
+    "plain": {"color": "tab:red", "linestyle": "--", "label": "without BN"},
+    "bn": {"color": "tab:blue", "linestyle": "-", "label": "with BN"},
+}
+DATASETS = ("auto", "mnist", "mnist-t10k", "digits")
+
+
+def style(name, **changes):
+    """The line style of ``"plain"`` or ``"bn"``, with ``changes`` (a marker, another label) on top."""
+    return {**STYLE[name], **changes}
 
 
 def demo_parser(description, default_out):
@@ -27,6 +42,53 @@ def demo_parser(description, default_out):
     parser.add_argument("--quick", action="store_true", help="a short run, for smoke tests")
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     return parser
+
+
+def add_dataset_flags(parser, default="auto"):
+    """``--dataset`` and ``--data-root``, the same in every demo that trains on digits or MNIST."""
+    parser.add_argument("--dataset", choices=DATASETS, default=default,
+                        help="auto: MNIST when its four files are found under the data root, else digits; "
+                             "mnist-t10k: the official 10,000-image MNIST test set split 8,000/2,000")
+    parser.add_argument("--data-root", default=None,
+                        help="where MNIST files are looked for (default: $TINYGRAD_BN_DATA, else the user cache)")
+
+
+def load_dataset(name, root=None, seed=0):
+    """(train, test, description) for ``--dataset``; ``auto`` says which it chose."""
+    if name == "auto":
+        name = "mnist" if data.mnist_available(root, train=True) and data.mnist_available(root, train=False) \
+            else "digits"
+        print(f"--dataset auto: using {name}"
+              + ("" if name == "mnist" else " (MNIST files not found under the data root; "
+                                            "`python -m tinygrad_bn.data download mnist` fetches them)"))
+    if name == "mnist":
+        train, test = data.MNIST(root, train=True), data.MNIST(root, train=False)
+        note = "MNIST (60,000 training / 10,000 test images, 28x28)"
+    elif name == "mnist-t10k":
+        full = data.MNIST(root, train=False)
+        order = np.random.default_rng(seed).permutation(len(full.labels))
+        train = data.ArrayDataset(full.images[order[:8000]], full.labels[order[:8000]])
+        test = data.ArrayDataset(full.images[order[8000:]], full.labels[order[8000:]])
+        note = ("the official MNIST test set (10,000 images, 28x28) split 8,000 train / 2,000 test "
+                f"by a permutation with seed {seed}; NOT the 60,000-image MNIST training set")
+    else:
+        train, test = data.Digits(train=True), data.Digits(train=False)
+        note = "scikit-learn's handwritten digits (1,797 images, 8x8), NOT MNIST"
+    description = {"name": name, "description": note, "train_size": len(train.labels),
+                   "test_size": len(test.labels), "input_features": int(train.images[0].size)}
+    return train, test, description
+
+
+@contextmanager
+def restored(net):
+    """Run a block, then write every parameter and buffer of ``net`` back, bit for bit, in place."""
+    tensors = [t for t in [*net.parameters(), *net.buffers()] if t is not None]
+    saved = [t.data.copy() for t in tensors]
+    try:
+        yield
+    finally:
+        for tensor, array in zip(tensors, saved):
+            tensor.data[...] = array
 
 
 def require_at_least(parser, args, names, minimum):
@@ -76,20 +138,34 @@ def pyplot():
 
 
 class Progress:
-    """One status line on stderr, rewritten in place: ``[####   ] 120/600  text  eta 3s``."""
+    """A progress line on stderr: ``[####   ] 120/600  text  eta 3s``.
 
-    def __init__(self, total, enabled=True):
+    On a terminal the line is rewritten in place.  When stderr is a file or a
+    pipe (a log, CI), carriage returns would pile up into one endless line, so
+    a new line is printed every ``percent_step`` percent instead.
+    """
+
+    def __init__(self, total, enabled=True, stream=None, percent_step=5):
         self.total, self.enabled, self.start = total, enabled, time.perf_counter()
+        self.stream = sys.stderr if stream is None else stream
+        self.in_place = self.stream.isatty()
+        self.step, self.next_report = percent_step / 100, 0.0
 
     def update(self, done, text=""):
         if not self.enabled:
             return
         fraction = done / self.total
+        if not self.in_place and fraction < self.next_report and done < self.total:
+            return
+        self.next_report = (np.floor(fraction / self.step) + 1) * self.step
         elapsed = time.perf_counter() - self.start
         eta = elapsed / fraction - elapsed if fraction > 0 else float("nan")
-        bar = "#" * int(30 * fraction)
-        print(f"\r[{bar:<30}] {done}/{self.total}  {text}  eta {eta:4.0f}s ", end="", file=sys.stderr, flush=True)
+        line = f"[{'#' * int(30 * fraction):<30}] {done}/{self.total}  {text}  eta {eta:4.0f}s"
+        if self.in_place:
+            print(f"\r{line} ", end="", file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
 
     def close(self):
-        if self.enabled:
-            print(file=sys.stderr)
+        if self.enabled and self.in_place:
+            print(file=self.stream)

@@ -16,15 +16,29 @@ whose only fixed point is rho = 1, so every input ends up mapped to (nearly)
 the same vector: the network computes a constant.  Activations still vary, but
 from channel to channel, not from input to input.
 
+The experiment is David Page's ("How to train your ResNet 7: Batch norm",
+myrtle.ai, 2019), who splits the variance of a deep ReLU network's activations
+at He initialisation by the law of total variance into a part within channels
+and a part between channels; the same decomposition is the subject of Luther &
+Seung (2019), "Sample variance decay in randomly initialized ReLU networks".
+
 The setup: ``--depth`` blocks of Linear(width, width, no bias) followed by a
 nonlinearity, on ``--batch`` Gaussian inputs N(0, I) of dimension ``--width``,
-under ``tg.no_grad()``.  Four networks:
+under ``tg.no_grad()``.  Five networks:
 
 * ``relu``: ReLU, He init (N(0, 2/width));
 * ``linear``: no nonlinearity, N(0, 1/width) (variance-preserving);
 * ``shifted_relu``: (relu(x) - 1/sqrt(2 pi)) / sqrt(1/2 - 1/(2 pi)), the ReLU
   with the mean and std it has on N(0, 1) input removed, N(0, 1/width);
-* ``bn``: Linear -> BatchNorm1d (training mode, batch statistics) -> ReLU, He init.
+* ``bn``: Linear -> BatchNorm1d (training mode, batch statistics) -> ReLU, He
+  init.  This network is measured on the batch that set its statistics, so
+  every pre-ReLU channel mean is exactly 0 and the share is forced below the
+  noise floor: it shows what BN does to the batch it sees, not whether the
+  network keeps its input;
+* ``bn_frozen``: the same network with its statistics frozen from one other
+  batch of ``--batch`` inputs (eval mode after one training-mode pass with
+  ``momentum=None``), evaluated on the inputs all the networks see: the real
+  control, a fixed per-channel centring and scaling like any other layer.
 
 For each block's output H (examples x channels) the demo measures the share of
 the variance that lies *between channels*,
@@ -33,12 +47,19 @@ the variance that lies *between channels*,
 
 (by the law of total variance, 1 - share is the part that varies from input to
 input within a channel), and the mean pairwise cosine similarity of the rows.
-For ``relu`` it also prints the infinite-width prediction
+For ``relu`` it also gives the infinite-width prediction
 share_l = (rho_l - 1/pi) / (1 - 1/pi), rho_l = k(rho_{l-1}), rho_0 = 0.
-What to look for: ``relu`` passes 0.9 by layer 20; the three controls stay
-under 0.05 (their floor is about 1/batch: the noise of a sample mean).
-Related reading: Daneshmand et al. (2020), "Batch normalization provably avoids
-rank collapse"; Brock, De & Smith (2021) on mean shift in unnormalised networks.
+
+The noise floor: even a network that keeps all of its input, with every
+channel's mean over the input distribution the same, shows a share of about
+1/batch, because each channel mean is estimated from ``--batch`` inputs and
+such an estimate scatters with variance Var/batch.  A share near 1/batch is
+therefore "no collapse measurable"; only a network that normalises the very
+batch it is measured on can go below it.
+What to look for: ``relu`` passes 0.9 by layer 20; the controls stay under
+0.05.  Related reading: Daneshmand et al. (2020), "Batch normalization
+provably avoids rank collapse"; Brock, De & Smith (2021) on mean shift in
+unnormalised networks.
 """
 import math
 import sys
@@ -52,11 +73,14 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import nn                    # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
+from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run, style  # noqa: E402
 
-NETWORKS = ("relu", "linear", "shifted_relu", "bn")
-LABELS = {"relu": "ReLU, He init", "linear": "linear (no nonlinearity)",
-          "shifted_relu": "shifted-and-scaled ReLU", "bn": "Linear -> BN -> ReLU"}
+NETWORKS = ("relu", "linear", "shifted_relu", "bn", "bn_frozen")
+LABELS = {"relu": "ReLU, He init (without BN)", "linear": "linear (no nonlinearity)",
+          "shifted_relu": "shifted-and-scaled ReLU", "bn": "Linear -> BN -> ReLU, measured on its own batch",
+          "bn_frozen": "Linear -> BN -> ReLU, statistics frozen from another batch"}
+LOOKS = {"relu": style("plain", linestyle="-"), "linear": {"color": "tab:gray"},
+         "shifted_relu": {"color": "tab:green"}, "bn": style("bn", linestyle=":"), "bn_frozen": style("bn")}
 RELU_MEAN = 1 / math.sqrt(2 * math.pi)              # E[relu(u)], u ~ N(0, 1)
 RELU_STD = math.sqrt(0.5 - 1 / (2 * math.pi))       # std of relu(u), u ~ N(0, 1)
 COLLAPSED, CONTROL_LIMIT, BY_LAYER = 0.9, 0.05, 20  # the claims: relu > 0.9 by layer 20, controls < 0.05
@@ -88,8 +112,8 @@ def build_blocks(kind, width, depth, device):
         dense = nn.Linear(width, width, bias=False, device=device)
         gain_for = "linear" if kind in ("linear", "shifted_relu") else "relu"
         nn.init.kaiming_normal_(dense.weight, nonlinearity=gain_for)
-        after = {"relu": [nn.ReLU()], "linear": [], "shifted_relu": [ShiftedReLU()],
-                 "bn": [nn.BatchNorm1d(width, device=device), nn.ReLU()]}[kind]
+        after = [nn.ReLU()] if kind == "relu" else [] if kind == "linear" else [ShiftedReLU()] \
+            if kind == "shifted_relu" else [nn.BatchNorm1d(width, momentum=None, device=device), nn.ReLU()]
         blocks.append(nn.Sequential(dense, *after))
     return blocks
 
@@ -122,6 +146,15 @@ def first_layer_at_least(values, level):
     return next((i + 1 for i, v in enumerate(values) if v >= level), None)
 
 
+def freeze_statistics(blocks, batch):
+    """One training-mode pass over ``batch`` (momentum None: the running statistics become that batch's),
+    then eval mode: every BN layer is a fixed affine map from then on."""
+    h = batch
+    for block in blocks:
+        h = block(h)
+        block.eval()
+
+
 @tg.no_grad()
 def run(args):
     tg.manual_seed(args.seed)
@@ -131,10 +164,14 @@ def run(args):
                          "cosine": mean_cosine_similarity(inputs.numpy())}}
     progress = Progress(len(NETWORKS) * args.depth, not args.no_progress)
     started = time.perf_counter()
+    statistics_batch = tg.randn(args.batch, args.width, device=args.device)
     for k, kind in enumerate(NETWORKS):
         shares, cosines, stds = [], [], []
         h = inputs
-        for layer, block in enumerate(build_blocks(kind, args.width, args.depth, args.device)):
+        blocks = build_blocks(kind, args.width, args.depth, args.device)
+        if kind == "bn_frozen":
+            freeze_statistics(blocks, statistics_batch)
+        for layer, block in enumerate(blocks):
             h = block(h)
             host = h.numpy()
             shares.append(between_channel_share(host))
@@ -159,6 +196,24 @@ def run(args):
     return results
 
 
+def headline(record):
+    """The numbers docs/demos.md reports, as median and range over seeds."""
+    numbers = {"relu first layer with share >= 0.9": record["relu"]["first_layer_share_0.9"],
+               "relu share at the last layer": record["relu"]["final_share"]}
+    numbers.update({f"{kind} largest share": record[kind]["max_share"] for kind in NETWORKS if kind != "relu"})
+    return numbers
+
+
+def quick_claims(record):
+    """What ``python -m demos.all --check`` asserts of the quick run (width 256, depth 20, 128 inputs)."""
+    return {
+        "constant collapse (quick): ReLU at He init has a share above 0.85 at layer 20":
+            record["relu"]["share"][-1] > 0.85,
+        "constant collapse (quick): linear, shifted ReLU and both BN networks stay under 0.05 at every layer":
+            all(record[kind]["max_share"] < CONTROL_LIMIT for kind in NETWORKS if kind != "relu"),
+    }
+
+
 def plot(results, config, path):
     """(a) between-channel share per layer, (b) the same on a log axis, (c) mean cosine similarity."""
     plt = pyplot()
@@ -166,8 +221,8 @@ def plot(results, config, path):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for kind in NETWORKS:
         for ax in axes[:2]:
-            ax.plot(layers, results[kind]["share"], marker=".", label=LABELS[kind])
-        axes[2].plot(layers, results[kind]["cosine"], marker=".", label=LABELS[kind])
+            ax.plot(layers, results[kind]["share"], marker=".", **{**LOOKS[kind], "label": LABELS[kind]})
+        axes[2].plot(layers, results[kind]["cosine"], marker=".", **{**LOOKS[kind], "label": LABELS[kind]})
     theory = np.asarray(results["relu_theory_share"])
     axes[0].plot(layers, theory, "k--", linewidth=1, label="ReLU, infinite-width theory")
     axes[1].plot(layers[1:], theory[1:], "k--", linewidth=1)        # layer 1's prediction is 0
@@ -182,11 +237,12 @@ def plot(results, config, path):
     axes[1].set_ylim(bottom=min(axes[1].get_ylim()[0], 1e-5))
     axes[2].set(title="(c) mean cosine similarity between inputs", xlabel="layer", ylabel="cosine", ylim=(-0.05, 1.02))
     axes[2].grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="center right")
-    axes[1].legend([floor], ["1 / batch (noise floor of a sample mean)"], fontsize=8, loc="lower right")
-    fig.suptitle(f"Collapse to a constant function at initialisation: {config['depth']} layers of width "
-                 f"{config['width']}, {config['batch']} Gaussian inputs", fontsize=10)
-    save_figure(fig, path)
+    floor.set_label("1 / batch: the noise floor of a channel mean over the batch")
+    fig.legend(handles=axes[0].get_lines()[:len(NETWORKS) + 1] + [floor], loc="lower center", ncol=4, fontsize=8,
+               frameon=False)
+    fig.suptitle(f"Collapse to a constant function at initialisation (Page 2019): {config['depth']} layers of "
+                 f"width {config['width']}, {config['batch']} Gaussian inputs, seed {config['seed']}", fontsize=10)
+    save_figure(fig, path, rect=(0, 0.12, 1, 1))
 
 
 def main(argv=None):

@@ -11,8 +11,7 @@ question of fully connected ReLU networks, in two forms, each once without
 and once with BatchNorm1d (training mode) before every hidden ReLU:
 
 * ``feedforward``: ``--depth`` Linear layers (input 64 -> ``--width`` -> ...
-  -> ``--width`` -> 10 classes), ReLU after every hidden one; the setting of
-  the course's issue;
+  -> ``--width`` -> 10 classes), ReLU after every hidden one;
 * ``residual``: the fully connected analogue of Bjorck's ResNet: Linear ->
   ReLU, then (depth - 2) / 2 blocks h <- relu(h + [BN] W2 relu([BN] W1 h)),
   then the 10-way output layer: the same number of weight layers.
@@ -46,11 +45,11 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn             # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
+from demos.common import STYLE, Progress, demo_parser, pyplot, require_at_least, save_figure, save_run  # noqa: E402
 
 ARCHITECTURES = ("feedforward", "residual")
 NETWORKS = ("plain", "bn")
-LABELS = {"plain": "without BN", "bn": "with BN"}
+LABELS = {name: STYLE[name]["label"] for name in NETWORKS}
 BINS = 101
 STANDARDISED_RANGE = 15          # the overlay of standardised gradients spans +-15 std
 
@@ -220,47 +219,84 @@ def claims(results):
     return summary
 
 
+# ---------------------------------------------------------------------- numbers that hold on any machine
+def headline(record):
+    """The numbers docs/demos.md reports, as median and range over seeds."""
+    numbers = {}
+    for architecture in ARCHITECTURES:
+        for name in NETWORKS:
+            stats = record[architecture][name]["middle_layer_gradient"]
+            for key in ("std", "kurtosis", "kurtosis_nonzero", "p99_over_mean_abs", "zero_fraction"):
+                numbers[f"{architecture} {name} {key}"] = stats.get(key)
+    return numbers
+
+
+def quick_claims(record):
+    """What ``python -m demos.all --check`` asserts of the quick run (30 layers of width 64, 64 digits)."""
+    claims = {}
+    for architecture in ARCHITECTURES:
+        plain = record[architecture]["plain"]["middle_layer_gradient"]
+        bn = record[architecture]["bn"]["middle_layer_gradient"]
+        claims[f"gradient histograms (quick), {architecture}: kurtosis over 10 without BN, under 6 with BN"] = \
+            (plain["kurtosis"] or 0) > 10 and (bn["kurtosis"] or float("inf")) < 6
+        claims[f"gradient histograms (quick), {architecture}: p99 / mean |g| over twice as large without BN"] = \
+            plain["p99_over_mean_abs"] > 2 * bn["p99_over_mean_abs"]
+    residual = record["residual"]
+    claims["gradient histograms (quick), residual: gradient std over 100 times larger without BN"] = \
+        residual["plain"]["middle_layer_gradient"]["std"] > 100 * residual["bn"]["middle_layer_gradient"]["std"]
+    return claims
+
+
+def kurtosis_text(stats):
+    """'k (all entries), k' (nonzero only)': without BN many entries are exactly 0, which alone raises kurtosis."""
+    nonzero = stats.get("kurtosis_nonzero")
+    return f"{stats['kurtosis']:.3g} (all entries), " + (f"{nonzero:.3g} (nonzero only)"
+                                                        if nonzero is not None else "no nonzero entries")
+
+
 # ---------------------------------------------------------------------- output
 def plot(results, path):
     """Per architecture: the two histograms side by side, both standardised, and gradient norms per layer."""
     plt = pyplot()
-    fig, axes = plt.subplots(len(ARCHITECTURES), 4, figsize=(19, 4.3 * len(ARCHITECTURES)), squeeze=False)
+    fig, axes = plt.subplots(len(ARCHITECTURES), 4, figsize=(19, 5.4 * len(ARCHITECTURES)), squeeze=False)
     for row, architecture in zip(axes, ARCHITECTURES):
         record = results[architecture]
         layer = record["middle_layer"]
-        for ax, name, colour in ((row[0], "plain", "tab:red"), (row[1], "bn", "tab:blue")):
+        for ax, name in ((row[0], "plain"), (row[1], "bn")):
             stats = record[name]["middle_layer_gradient"]
             if "histogram" in stats:
-                ax.stairs(stats["histogram"]["counts"], stats["histogram"]["edges"], fill=True, color=colour)
+                ax.stairs(stats["histogram"]["counts"], stats["histogram"]["edges"], fill=True,
+                          color=STYLE[name]["color"])
                 ax.set_title(f"{architecture}, {LABELS[name]}: layer {layer} weight gradient\n"
-                             f"std {stats['std']:.3g}, kurtosis {stats['kurtosis']:.3g}, "
-                             f"zeros {100 * stats['zero_fraction']:.0f}%", fontsize=9)
+                             f"std {stats['std']:.3g}, exact zeros {100 * stats['zero_fraction']:.0f}%\n"
+                             f"kurtosis {kurtosis_text(stats)}", fontsize=9)
             ax.set(yscale="log", xlabel="gradient entry", ylabel="count (log)")
-        for name, colour in (("plain", "tab:red"), ("bn", "tab:blue")):
+        for name in NETWORKS:
             stats = record[name]["middle_layer_gradient"]
             if "standardised_histogram" in stats:
                 row[2].stairs(stats["standardised_histogram"]["counts"], stats["standardised_histogram"]["edges"],
-                              color=colour, label=f"{LABELS[name]} (kurtosis {stats['kurtosis']:.3g})")
+                              color=STYLE[name]["color"], linestyle=STYLE[name]["linestyle"],
+                              label=f"{LABELS[name]}: kurtosis {kurtosis_text(stats)}")
         size = record["plain"]["middle_layer_gradient"]["size"]
         edges = np.linspace(-STANDARDISED_RANGE, STANDARDISED_RANGE, BINS + 1)
         centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
         gaussian = size * width * np.exp(-centres ** 2 / 2) / np.sqrt(2 * np.pi)
         row[2].plot(centres, np.where(gaussian >= 0.5, gaussian, np.nan), "k--", linewidth=1,
                     label="Gaussian (kurtosis 3)")
-        row[2].set(title=f"{architecture}: both, in units of their own std", yscale="log",
+        row[2].set(title=f"{architecture}: both, in units of their own std\n(exact zeros included)", yscale="log",
                    xlabel="(g - mean) / std", ylabel="count (log)")
-        row[2].legend(fontsize=8)
-        for name, colour in (("plain", "tab:red"), ("bn", "tab:blue")):
+        row[2].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
+        for name in NETWORKS:
             norms = [np.nan if v is None else v for v in record[name]["gradient_norm_per_layer"]]
-            row[3].plot(range(1, len(norms) + 1), norms, color=colour, label=LABELS[name])
+            row[3].plot(range(1, len(norms) + 1), norms, **STYLE[name])
         row[3].axvline(layer, color="grey", linestyle=":", label=f"layer {layer}")
-        row[3].set(title=f"{architecture}: gradient norm of each layer's weights", yscale="log",
+        row[3].set(title=f"{architecture}: gradient norm of\neach layer's weights", yscale="log",
                    xlabel="layer (input -> output)", ylabel="||dL/dW||")
         row[3].grid(alpha=0.3)
-        row[3].legend(fontsize=8)
+        row[3].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, frameon=False)
     config = results["config"]
     fig.suptitle(f"Gradients at initialisation, {config['depth']} layers of width {config['width']}, "
-                 f"batch of {config['batch']} digits, He init (Bjorck et al. 2018, Figure 3 asked of "
+                 f"batch of {config['batch']} digits, He init (Bjorck et al. 2018's question, asked of "
                  "fully connected networks)", fontsize=11)
     save_figure(fig, path, dpi=110, rect=(0, 0, 1, 0.96))
 

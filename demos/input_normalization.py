@@ -53,6 +53,9 @@ from demos.common import Progress, demo_parser, pyplot, require_at_least, save_f
 PREPROCESSINGS = {"raw": None, "centred": data.Center, "standardised": data.Standardize,
                   "pca_whitened": data.PCAWhiten, "zca_whitened": data.ZCAWhiten}
 ORDERS = ("sorted", "fixed", "reshuffled")
+# No BN in this demo, so none of its colours is red or blue: those mean "without BN" and "with BN" elsewhere.
+GD_COLOUR, BAR_COLOURS = "black", ("tab:purple", "tab:gray", "tab:orange")
+ORDER_COLOURS = {"sorted": "tab:brown", "fixed": "tab:olive", "reshuffled": "tab:green"}
 
 
 def parse_args(argv=None):
@@ -314,7 +317,7 @@ def draw_contours(ax, name, record):
     gd, sgd = np.array(record["gd_path"]), np.array(record["sgd_path_first_epoch"])
     contour_loss(ax, record, np.vstack([gd, sgd, [record["optimum"]]]), 0.7)
     ax.plot(sgd[:, 0], sgd[:, 1], "-", color="tab:orange", lw=0.6, alpha=0.8, label="SGD (batch 1), first epoch")
-    ax.plot(gd[:, 0], gd[:, 1], ".-", color="tab:blue", lw=0.9, ms=2.5, label="GD (full batch)")
+    ax.plot(gd[:, 0], gd[:, 1], ".-", color=GD_COLOUR, lw=0.9, ms=2.5, label="GD (full batch)")
     ax.plot(*record["optimum"], "k*", ms=9)
     ax.set(xlabel="$w_1$", ylabel="$w_2$")
     ax.set_title(f"{TITLES[name]}: kappa {record['condition_number']:.0f}, "
@@ -323,7 +326,7 @@ def draw_contours(ax, name, record):
         inset = ax.inset_axes([0.5, 0.03, 0.47, 0.47])
         first = gd[:30]
         contour_loss(inset, record, first, 0.5)
-        inset.plot(first[:, 0], first[:, 1], ".-", color="tab:blue", lw=0.8, ms=2)
+        inset.plot(first[:, 0], first[:, 1], ".-", color=GD_COLOUR, lw=0.8, ms=2)
         inset.set(xticks=[], yticks=[])
         inset.set_title("zoom: first 30 GD steps", fontsize=6)
 
@@ -337,42 +340,48 @@ def plot(results, path):
     for i, name in enumerate(names):
         ax = fig.add_subplot(grid[0, 3 * i:3 * i + 3])
         draw_contours(ax, name, neuron[name])
-        if i == 0:
-            ax.legend(loc="upper left", fontsize=7)
+        if i == 0:           # above the panels, off every contour and path
+            fig.legend(*ax.get_legend_handles_labels(), loc="upper left", fontsize=8, frameon=False)
 
     ax = fig.add_subplot(grid[1, 0:5])
     positions = np.arange(len(names))
-    budget = results["config"]["max_steps"]
-    columns = (("steps_gd_optimal_lr", "GD, lr = 1/lambda_max"), ("steps_gd_zigzag_lr", "GD, lr of the paths"),
-               ("steps_sgd", f"SGD to tol {results['config']['sgd_tol']:g}"))
+    config = results["config"]
+    budgets = {"steps_gd_optimal_lr": config["max_steps"], "steps_gd_zigzag_lr": config["max_steps"],
+               "steps_sgd": config["sgd_epochs"] * config["examples"]}
+    columns = (("steps_gd_optimal_lr", f"GD, lr = 1/lambda_max, to {config['tol']:g}"),
+               ("steps_gd_zigzag_lr", f"GD, lr of the drawn paths, to {config['tol']:g}"),
+               ("steps_sgd", f"SGD (batch 1), to {config['sgd_tol']:g}"))
     for k, (key, label) in enumerate(columns):
         values = [neuron[n][key] for n in names]
-        heights = [v if v is not None else budget for v in values]
-        bars = ax.bar(positions + (k - 1) * 0.27, heights, 0.27, label=label)
-        for bar, value in zip(bars, values):
-            ax.annotate("not\nreached" if value is None else str(value), (bar.get_x() + 0.135, bar.get_height()),
-                        ha="center", va="bottom", fontsize=6)
+        reached = [v is not None for v in values]
+        x = positions + (k - 1) * 0.27
+        bars = ax.bar(x[reached], [v for v in values if v is not None], 0.27, label=label, color=BAR_COLOURS[k])
+        for bar, value in zip(bars, [v for v in values if v is not None]):
+            ax.annotate(str(value), (bar.get_x() + 0.135, bar.get_height()), ha="center", va="bottom", fontsize=6)
+        for xi in x[[not r for r in reached]]:          # a budget is not a measurement: an empty, hatched bar
+            ax.bar(xi, budgets[key], 0.27, fill=False, hatch="//", edgecolor=BAR_COLOURS[k])
+            ax.annotate(f"did not\nreach\n({budgets[key]})", (xi, budgets[key]), ha="center", va="bottom", fontsize=6)
     ax.set_yscale("log")
     ax.set_xticks(positions, [TITLES[n] for n in names], fontsize=8)
-    ax.set(ylabel="steps", title=f"steps until excess loss <= {results['config']['tol']:g} (GD)")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.set(ylabel="steps (log)", title="steps until the excess loss reaches the tolerance (it starts at 1)")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
 
     ax = fig.add_subplot(grid[1, 5:10])
     measured = [neuron[n]["lr_max_measured"] for n in names]
     theory = [neuron[n]["lr_max_theory"] for n in names]
-    ax.bar(positions - 0.2, theory, 0.4, label="2 / lambda_max(H),  H = (2/N) X^T X")
-    ax.bar(positions + 0.2, measured, 0.4, label="measured (bisection on GD divergence)")
+    ax.bar(positions - 0.2, theory, 0.4, label="2 / lambda_max(H),  H = (2/N) X^T X", color="tab:gray")
+    ax.bar(positions + 0.2, measured, 0.4, label="measured (bisection on GD divergence)", color="tab:cyan")
     for x, n in zip(positions, names):
         ax.annotate(f"{neuron[n]['lr_max_ratio']:.3f}", (x + 0.2, neuron[n]["lr_max_measured"]),
                     ha="center", va="bottom", fontsize=7)
     ax.set_yscale("log")
     ax.set_xticks(positions, [TITLES[n] for n in names], fontsize=8)
     ax.set(ylabel="learning rate", title="largest stable lr (label: measured / theory)")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, frameon=False)
 
     ax = fig.add_subplot(grid[1, 10:15])
     for name in ORDERS:
-        ax.plot(orders["epochs"], orders[name]["train_loss"], "o-", ms=3, label=name)
+        ax.plot(orders["epochs"], orders[name]["train_loss"], "o-", ms=3, label=name, color=ORDER_COLOURS[name])
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="training loss (cross-entropy, whole set)",
            title="example order: MLP on the digits")
@@ -380,6 +389,35 @@ def plot(results, path):
     fig.suptitle("Efficient BackProp 4.2/4.3/5.2: a linear neuron y = w.x (no bias) under five preprocessings, "
                  "and the order of the examples", fontsize=11)
     save_figure(fig, path, dpi=110)
+
+
+def headline(record):
+    """The numbers docs/demos.md reports, as median and range over seeds."""
+    numbers = {}
+    for name, r in record["linear_neuron"].items():
+        for key in ("condition_number", "steps_gd_optimal_lr", "steps_gd_zigzag_lr", "steps_sgd", "lr_max_ratio"):
+            numbers[f"{name} {key}"] = r[key]
+    orders = record["orders"]
+    for name in ORDERS:
+        numbers[f"order {name} loss after 1 epoch"] = orders[name]["train_loss"][1]
+        numbers[f"order {name} final loss"] = orders[name]["final_train_loss"]
+    return numbers
+
+
+def quick_claims(record):
+    """What ``python -m demos.all --check`` asserts of the quick run."""
+    neuron, orders = record["linear_neuron"], record["orders"]
+    steps = [neuron[n]["steps_gd_optimal_lr"] for n in PREPROCESSINGS]
+    return {
+        "input normalisation (quick): the measured largest stable lr is within 5% of 2/lambda_max everywhere":
+            all(abs(r["lr_max_ratio"] - 1) < 0.05 for r in neuron.values()),
+        "input normalisation (quick): GD at lr 1/lambda_max needs raw > centred > standardised > whitened steps":
+            None not in steps and steps[0] > steps[1] > steps[2] > steps[3],
+        "input normalisation (quick): on whitened inputs GD at lr 1/lambda_max takes one step":
+            steps[3] == steps[4] == 1,
+        "input normalisation (quick): examples sorted by class end with over 1.5 times the reshuffled loss":
+            orders["sorted"]["final_train_loss"] > 1.5 * orders["reshuffled"]["final_train_loss"],
+    }
 
 
 def print_table(results):

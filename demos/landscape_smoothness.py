@@ -33,7 +33,6 @@ band and each network's average band width.
 """
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +43,8 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data                 # noqa: E402
 from tinygrad_bn.autograd import grad        # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
+from demos.common import (STYLE, Progress, add_dataset_flags, demo_parser, pyplot, require_at_least,  # noqa: E402
+                          restored, save_figure, save_run)
 from demos.lr_stress_test import ACTIVATIONS, twin_training   # noqa: E402
 
 NAME = "landscape_smoothness"
@@ -54,9 +54,7 @@ MEASURES = ("loss", "grad_change", "beta")
 
 def parse_args(argv=None):
     p = demo_parser(__doc__.split("\n\n")[0], f"runs/{NAME}")
-    p.add_argument("--dataset", choices=["auto", "mnist", "mnist-t10k", "digits"], default="auto",
-                   help="auto: MNIST when its four files are found locally, else digits")
-    p.add_argument("--data-root", default=None, help="where MNIST files are looked for")
+    add_dataset_flags(p)
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=60)
     p.add_argument("--lr", type=float, default=0.1)
@@ -77,18 +75,6 @@ def parse_args(argv=None):
 
 
 # ---------------------------------------------------------------------- the probe
-@contextmanager
-def restored(net):
-    """Run a block, then write every parameter and buffer of ``net`` back, bit for bit, in place."""
-    tensors = [t for t in [*net.parameters(), *net.buffers()] if t is not None]
-    saved = [t.data.copy() for t in tensors]
-    try:
-        yield
-    finally:
-        for tensor, array in zip(tensors, saved):
-            tensor.data[...] = array
-
-
 def loss_and_gradient(net, params, images, labels):
     """L_B(x) in training mode and its gradient (a tuple of arrays), without touching ``.grad``."""
     loss = F.cross_entropy(net(images), labels)
@@ -197,6 +183,29 @@ def run(args):
     return results
 
 
+# ---------------------------------------------------------------------- numbers that hold on any machine
+def headline(record):
+    """The numbers docs/demos.md reports, as median and range over seeds."""
+    numbers = {}
+    for m in MEASURES:
+        numbers[f"{m} band width, plain / bn"] = record["width_ratio_plain_over_bn"][m]
+    for name in NETWORKS:
+        numbers[f"{name} effective beta-smoothness (mean band top)"] = record[name]["band"]["beta"]["mean_max"]
+        numbers[f"{name} final training loss"] = record[name]["final_train_loss"]
+    return numbers
+
+
+def quick_claims(record):
+    """What ``python -m demos.all --check`` asserts of the quick run (120 steps on digits)."""
+    plain, bn = record["plain"]["band"], record["bn"]["band"]
+    return {
+        "landscape (quick): the loss band without BN is over twice as wide as with BN":
+            plain["loss"]["mean_width"] > 2 * bn["loss"]["mean_width"],
+        "landscape (quick): the gradient-change band without BN is over twice as wide as with BN":
+            plain["grad_change"]["mean_width"] > 2 * bn["grad_change"]["mean_width"],
+    }
+
+
 # ---------------------------------------------------------------------- output
 def plot(results, path):
     """Three panels as Figure 4 of the paper: loss range, gradient change, beta-smoothness, as bands."""
@@ -205,22 +214,23 @@ def plot(results, path):
     titles = {"loss": "(a) loss landscape: L(x - eta g)",
               "grad_change": "(b) gradient predictiveness: ||g - g'||",
               "beta": "(c) effective beta-smoothness: ||g - g'|| / ||x - x'||"}
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     for ax, m in zip(axes, MEASURES):
-        for name, label, color in (("plain", "without BN", "tab:red"), ("bn", "with BN", "tab:blue")):
+        for name in NETWORKS:
+            label, color = STYLE[name]["label"], STYLE[name]["color"]
             band = results[name][m]
             low = np.array([np.nan if v is None else v for v in band["min"]])
             high = np.array([np.nan if v is None else v for v in band["max"]])
             ax.fill_between(steps, low, high, color=color, alpha=0.35, lw=0,
                             label=f"{label} (mean width {results[name]['band'][m]['mean_width'] or float('nan'):.3g})")
-            ax.plot(steps, high, color=color, lw=0.8)
+            ax.plot(steps, high, color=color, ls=STYLE[name]["linestyle"], lw=0.8)
             missing = steps[np.isnan(high)]
             if len(missing):
                 ax.plot(missing, np.full(len(missing), np.nanmax(high) if np.isfinite(high).any() else 1.0),
                         "x", color=color, label=f"{label}: NaN/Inf along the gradient")
         ax.set(title=titles[m], xlabel="training steps", yscale="log")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     config = results["config"]
     scales = config["step_scales"]
     fig.suptitle(f"Santurkar et al. (2018) Figure 4 on {results['dataset']['name']}: {config['layers']}x"

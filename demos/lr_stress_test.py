@@ -2,31 +2,48 @@
 
     python demos/lr_stress_test.py               # ReLU MLP on digits (MNIST if its files are found)
     python demos/lr_stress_test.py --quick       # a short smoke run
-    python demos/lr_stress_test.py --activation sigmoid --lr-base 0.01
+    python demos/lr_stress_test.py --momentum 0 --weight-decay 0     # plain SGD, for comparison
 
-The claim tested (Ioffe & Szegedy 2015, section 3.3; Bjorck et al. 2018):
-Batch Normalization lets a network train with much larger learning rates.
-Two multilayer perceptrons with the same initial weights, one plain and one
-with BN before each hidden nonlinearity (z = g(BN(Wu)), no bias in those
-layers), are trained by plain SGD on the same mini-batches while the learning
-rate grows every epoch,
+The claim (Ioffe & Szegedy 2015, section 3.3): Batch Normalization lets a
+network train with much larger learning rates.  The experiment is David
+Page's, "How to train your ResNet 7: Batch norm" (myrtle.ai, 2019), there on a
+ResNet for CIFAR-10: train with and without BN while the learning rate grows
+exponentially,
 
-    lr(epoch) = lr_base * lr_growth ** (epoch / lr_period)     (0.005 * 2^(epoch/2) by default).
+    lr = lr_base * lr_growth ** (x / lr_period)  at the start of epoch x      (0.005 * 2^(x/2))
+
+and linearly from one epoch's value to the next over the epoch's steps (his
+piecewise-linear schedules are evaluated per step), by SGD with momentum 0.9
+and weight decay 5e-4 on every parameter, and see where each network stops
+learning.  ``--arch mlp`` (the only one so far) is a multilayer perceptron,
+64 (or 784) -> 3 x 100 ReLU -> 10, once plain and once with BN before each
+ReLU (z = ReLU(BN(Wu)), no bias in those layers), from the same weights (He
+normal hidden layers, LeCun normal output layer, zero biases), on the same
+mini-batches of 60.
+
+Page sums the loss over the batch and divides the learning rate by the batch
+size B while multiplying the weight decay by it: a step is
+(lr / B) * (B * grad(mean loss) + wd * B * w) = lr * (grad(mean loss) + wd * w).
+The demo averages the loss over the batch, so its lr and weight decay are his
+schedule's values unchanged.
+
+Why momentum and weight decay matter here: a BN layer makes the loss
+invariant to the scale of the weights W in front of it, so the gradient is
+orthogonal to W and every step makes ||W|| grow; the step's effect on the
+function goes as lr / ||W||^2 (the effective learning rate), so a growing
+||W|| quietly lowers it.  Weight decay pulls ||W|| back.  The figure shows
+log ||W|| of the BN network's second hidden layer (and the plain network's)
+against the learning rate, so the mechanism is visible.
 
 For each epoch the demo records each network's training accuracy and mean
-cross-entropy over the mini-batches it trained on (in training mode, measured
-on each batch just before the step on it).  Look at the learning rate where a
-curve falls off:
-
-* a network *diverges* when a loss or a parameter stops being finite; it is
-  then stopped (its curve ends with a cross), never a crash;
-* a network *collapses* at the first epoch whose training accuracy is below
-  ``--collapse-accuracy`` (0.5) after an earlier epoch had reached it, or at
-  the epoch it diverges, whichever comes first.  Its collapse learning rate is
-  that epoch's learning rate.
-
-The JSON holds both curves, each network's collapse and divergence learning
-rates and their ratio ``bn / plain`` (the issue asks for at least 10).
+cross-entropy over the mini-batches it trained on (training mode, each batch
+measured just before the step on it), and ||W|| of every hidden layer at the
+end of the epoch.  A network *diverges* when a loss, a parameter or a BN
+buffer stops being finite; it is then stopped (its curve ends with a cross),
+never a crash.  It *collapses* at the first epoch whose training accuracy is
+below ``--collapse-accuracy`` (0.5) after an earlier epoch had reached it, or
+when it diverges, whichever comes first; the collapse learning rate is that
+epoch's starting rate, and the JSON holds the ratio bn / plain.
 """
 import sys
 import time
@@ -40,42 +57,56 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
 from tinygrad_bn import data, nn, optim      # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
-from demos.ioffe_fig1 import load_dataset    # noqa: E402
+from tinygrad_bn.optim.lr_scheduler import LambdaLR   # noqa: E402
+from demos.common import (Progress, add_dataset_flags, demo_parser, load_dataset, pyplot,  # noqa: E402
+                          require_at_least, save_figure, save_run, style)
 
 NAME = "lr_stress_test"
 NETWORKS = ("plain", "bn")
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+WEIGHT_LAYER = 1                     # 0-based hidden layer whose ||W|| the figure shows
 
 
 def parse_args(argv=None):
     p = demo_parser(__doc__.split("\n\n")[0], f"runs/{NAME}")
-    p.add_argument("--dataset", choices=["auto", "mnist", "mnist-t10k", "digits"], default="auto",
-                   help="auto: MNIST when its four files are found locally, else digits")
-    p.add_argument("--data-root", default=None, help="where MNIST files are looked for")
+    p.add_argument("--arch", choices=sorted(ARCHITECTURES), default="mlp")
+    add_dataset_flags(p)
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--batch-size", type=int, default=60)
-    p.add_argument("--lr-base", type=float, default=0.005, help="learning rate of the first epoch")
+    p.add_argument("--lr-base", type=float, default=0.005, help="learning rate at the start of epoch 0")
     p.add_argument("--lr-growth", type=float, default=2.0, help="factor the lr grows by every --lr-period epochs")
     p.add_argument("--lr-period", type=float, default=2.0, help="epochs over which the lr grows by --lr-growth")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum (as Page's DAWNBench code)")
+    p.add_argument("--weight-decay", type=float, default=5e-4, help="on every parameter, per unit of lr")
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
     p.add_argument("--hidden", type=int, default=100, help="units per hidden layer")
     p.add_argument("--layers", type=int, default=3, help="hidden layers")
     p.add_argument("--collapse-accuracy", type=float, default=0.5,
                    help="training accuracy below which a network that had reached it counts as collapsed")
     args = p.parse_args(argv)
-    if args.quick:   # doubling every epoch from 0.1: the interesting learning rates in 8 epochs
-        args.epochs, args.lr_base, args.lr_period = min(args.epochs, 8), max(args.lr_base, 0.1), 1.0
-        args.hidden = min(args.hidden, 64)
+    if args.quick:   # doubling every epoch: the interesting learning rates in 10 short epochs
+        args.epochs, args.lr_period, args.hidden = min(args.epochs, 10), 1.0, min(args.hidden, 64)
     require_at_least(p, args, ("epochs", "batch_size", "hidden", "layers"), 1)
     if args.lr_base <= 0 or args.lr_growth <= 0 or args.lr_period <= 0:
         p.error("--lr-base, --lr-growth and --lr-period must be positive")
+    if args.nesterov and args.momentum <= 0:
+        p.error("--nesterov needs a positive --momentum")
     return args
 
 
 def learning_rates(base, growth, period, epochs):
-    """lr(epoch) = base * growth ** (epoch / period) for epoch = 0 .. epochs - 1."""
+    """lr at the start of epoch x: base * growth ** (x / period), for x = 0 .. epochs - 1."""
     return [base * growth ** (epoch / period) for epoch in range(epochs)]
+
+
+def lr_factor(base, growth, period, steps_per_epoch):
+    """LambdaLR's factor at optimizer step t: the epoch knots joined linearly, over base."""
+    def factor(step):
+        epoch, within = divmod(step, steps_per_epoch)
+        start, end = (growth ** (x / period) for x in (epoch, epoch + 1))
+        return start + (end - start) * within / steps_per_epoch
+    return factor
 
 
 # ---------------------------------------------------------------------- networks
@@ -106,18 +137,32 @@ def twin_mlps(in_features, hidden, layers, classes, activation="relu"):
     return {"plain": nn.Sequential(*plain_layers, heads[0]), "bn": nn.Sequential(*bn_layers, heads[1])}
 
 
-def twin_training(args, lr):
+def mlp_twins(args, dataset, classes):
+    """``--arch mlp``: the twin MLPs of ``twin_mlps`` for this data set."""
+    return twin_mlps(dataset["input_features"], args.hidden, args.layers, classes, args.activation)
+
+
+ARCHITECTURES = {"mlp": mlp_twins}     # --arch name -> (args, dataset, classes) -> {"plain": net, "bn": net}
+
+
+def twin_training(args, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
     """The seeded start shared with landscape_smoothness: the training set, the data set's
     record, the number of classes, the two twin networks on ``args.device`` and an SGD
     optimizer for each."""
     tg.manual_seed(args.seed)
     train, _, dataset = load_dataset(args.dataset, args.data_root, args.seed)
     classes = int(train.labels.max()) + 1
-    nets = twin_mlps(dataset["input_features"], args.hidden, args.layers, classes, args.activation)
+    nets = ARCHITECTURES[getattr(args, "arch", "mlp")](args, dataset, classes)
     for net in nets.values():
         net.to(args.device)
-    optimizers = {name: optim.SGD(net.parameters(), lr=lr) for name, net in nets.items()}
+    optimizers = {name: optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
+                                  nesterov=nesterov) for name, net in nets.items()}
     return train, dataset, classes, nets, optimizers
+
+
+def hidden_weights(net):
+    """The weights of the layers that feed a nonlinearity (all Linear layers but the output one)."""
+    return [m.weight for m in net.modules() if isinstance(m, nn.Linear)][:-1]
 
 
 def all_finite(net):
@@ -141,11 +186,14 @@ def collapse_epoch(accuracies, diverged_epoch, threshold):
 
 # ---------------------------------------------------------------------- the run
 def run(args):
-    train, dataset, classes, nets, optimizers = twin_training(args, args.lr_base)
+    train, dataset, classes, nets, optimizers = twin_training(args, args.lr_base, args.momentum,
+                                                              args.weight_decay, args.nesterov)
     lrs = learning_rates(args.lr_base, args.lr_growth, args.lr_period, args.epochs)
     loader = data.DataLoader(train, args.batch_size, drop_last=True, seed=args.seed, device=args.device)
-    curves = {name: {"train_accuracy": [], "train_loss": [], "diverged_epoch": None, "diverged_step": None}
-              for name in NETWORKS}
+    factor = lr_factor(args.lr_base, args.lr_growth, args.lr_period, len(loader))
+    schedules = {name: LambdaLR(optimizer, factor) for name, optimizer in optimizers.items()}
+    curves = {name: {"train_accuracy": [], "train_loss": [], "weight_norms": [],
+                     "diverged_epoch": None, "diverged_step": None} for name in NETWORKS}
 
     progress = Progress(args.epochs, not args.no_progress)
     started, step = time.perf_counter(), 0
@@ -153,9 +201,6 @@ def run(args):
         alive = [name for name in NETWORKS if curves[name]["diverged_epoch"] is None]
         if not alive:
             break
-        for name in alive:
-            for group in optimizers[name].param_groups:
-                group["lr"] = lr
         correct, losses, seen = {n: 0 for n in alive}, {n: [] for n in alive}, {n: 0 for n in alive}
         for images, labels in loader:
             step += 1
@@ -170,6 +215,7 @@ def run(args):
                         optimizers[name].zero_grad()
                         loss.backward()
                         optimizers[name].step()
+                        schedules[name].step()
                 if not np.isfinite(value) or not all_finite(net):
                     curves[name]["diverged_epoch"], curves[name]["diverged_step"] = epoch, step
                     continue
@@ -179,8 +225,11 @@ def run(args):
                 losses[name].append(value)
         for name in alive:
             curve = curves[name]
+            finished = curve["diverged_epoch"] is None
             curve["train_accuracy"].append(correct[name] / seen[name] if seen[name] else None)
-            curve["train_loss"].append(float(np.mean(losses[name])) if curve["diverged_epoch"] is None else None)
+            curve["train_loss"].append(float(np.mean(losses[name])) if finished else None)
+            curve["weight_norms"].append([float(np.linalg.norm(tg.backend.to_numpy(w.data).astype(np.float64)))
+                                          for w in hidden_weights(nets[name])] if finished else None)
         progress.update(epoch + 1, f"lr {lr:.3g}  " + "  ".join(
             f"{n} acc {curves[n]['train_accuracy'][-1] or 0:.3f}" for n in alive))
     progress.close()
@@ -188,6 +237,8 @@ def run(args):
 
     results = {"config": {**vars(args), "classes": classes}, "dataset": dataset,
                "epochs": list(range(args.epochs)), "learning_rates": lrs,
+               "learning_rate_meaning": "the rate at the start of each epoch; it rises linearly to the next "
+                                        "epoch's over the epoch's steps",
                "steps_per_epoch": len(loader), "seconds": round(seconds, 1)}
     for name in NETWORKS:
         curve = curves[name]
@@ -206,46 +257,81 @@ def run(args):
     return results
 
 
+# ---------------------------------------------------------------------- numbers that hold on any machine
+def headline(record):
+    """The numbers docs/demos.md reports, as median and range over seeds."""
+    numbers = {}
+    for name in NETWORKS:
+        numbers[f"{name} collapse lr"] = record[name]["collapse_lr"]
+        numbers[f"{name} best training accuracy"] = record[name]["best_train_accuracy"]
+    numbers["collapse lr ratio bn / plain"] = record["collapse_lr_ratio"]
+    return numbers
+
+
+def quick_claims(record):
+    """What ``python -m demos.all --check`` asserts of the quick run (10 epochs, the lr doubling every epoch)."""
+    plain, bn = record["plain"], record["bn"]
+    bn_limit = bn["collapse_lr"] or 2 * record["largest_lr_tried"]
+    return {
+        "lr stress test (quick): both networks reach 0.8 training accuracy":
+            plain["best_train_accuracy"] >= 0.8 and bn["best_train_accuracy"] >= 0.8,
+        "lr stress test (quick): the network without BN collapses":
+            plain["collapse_lr"] is not None,
+        "lr stress test (quick): with BN the collapse lr is at least 4 times larger":
+            plain["collapse_lr"] is not None and bn_limit >= 4 * plain["collapse_lr"],
+    }
+
+
 # ---------------------------------------------------------------------- output
 def plot(results, path):
-    """Training accuracy and loss against the learning rate; collapse (dashed line) and divergence (x) marked."""
+    """Training accuracy, loss and log ||W|| against the learning rate; collapse (line) and divergence (x)."""
     plt = pyplot()
     lrs = np.asarray(results["learning_rates"])
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.2))
-    for name, label, color in (("plain", "without BN", "tab:red"), ("bn", "with BN", "tab:blue")):
+    fig, (ax_acc, ax_loss, ax_norm) = plt.subplots(1, 3, figsize=(17, 4.6))
+    handles = []
+    for name in NETWORKS:
         curve = results[name]
         n = len(curve["train_accuracy"])
         accuracy = np.array([np.nan if a is None else a for a in curve["train_accuracy"]])
         loss = np.array([np.nan if v is None else v for v in curve["train_loss"]])
-        ax_acc.plot(lrs[:n], accuracy, "o-", ms=3, color=color, label=label)
-        ax_loss.plot(lrs[:n], loss, "o-", ms=3, color=color, label=label)
+        norms = np.array([np.nan if v is None else v[WEIGHT_LAYER] for v in curve["weight_norms"]])
+        handles += ax_acc.plot(lrs[:n], accuracy, **style(name, marker="o", ms=3))
+        ax_loss.plot(lrs[:n], loss, **style(name, marker="o", ms=3))
+        ax_norm.plot(lrs[:n], norms, **style(name, marker="o", ms=3))
         if curve["collapse_lr"] is not None:
-            for ax in (ax_acc, ax_loss):
-                ax.axvline(curve["collapse_lr"], color=color, ls="--", lw=1)
-            ax_acc.annotate(f"collapse\nlr {curve['collapse_lr']:.3g}", (curve["collapse_lr"], 0.05),
-                            color=color, fontsize=8, ha="right" if name == "plain" else "left",
-                            xytext=(-3 if name == "plain" else 3, 0), textcoords="offset points")
+            for ax in (ax_acc, ax_loss, ax_norm):
+                ax.axvline(curve["collapse_lr"], color=style(name)["color"], ls=":", lw=1.2)
         if curve["diverged_epoch"] is not None:
             lr = lrs[curve["diverged_epoch"]]
-            ax_acc.plot([lr], [0], "x", ms=11, mew=2.5, color=color,
-                        label=f"{label}: NaN/Inf at lr {lr:.3g}, stopped")
-            ax_loss.plot([lr], [np.nanmax(loss) if np.isfinite(loss).any() else 1.0], "x", ms=11, mew=2.5,
-                         color=color)
-    ax_acc.axhline(results["config"]["collapse_accuracy"], color="gray", lw=0.8, ls=":")
-    ax_acc.set(xscale="log", ylim=(-0.03, 1.03), xlabel="learning rate (grows every epoch)",
+            handles += ax_acc.plot([lr], [0], "x", ms=11, mew=2.5, color=style(name)["color"],
+                                   label=f"{style(name)['label']}: NaN/Inf at lr {lr:.3g}, stopped")
+    for name, ax in (("plain", ax_acc), ("bn", ax_acc)):
+        collapse = results[name]["collapse_lr"]
+        if collapse is not None:
+            handles.append(plt.Line2D([], [], color=style(name)["color"], ls=":", lw=1.2,
+                                      label=f"{style(name)['label']} collapses at lr {collapse:.3g}"))
+    ax_acc.axhline(results["config"]["collapse_accuracy"], color="gray", lw=0.8, ls="-.")
+    xlabel = "learning rate at the start of the epoch (log)"
+    ax_acc.set(xscale="log", ylim=(-0.03, 1.03), xlabel=xlabel,
                ylabel="training accuracy (mini-batches of the epoch)", title="training accuracy")
-    ax_loss.set(xscale="log", yscale="log", xlabel="learning rate (grows every epoch)",
-                ylabel="mean training cross-entropy", title="training loss")
-    for ax in (ax_acc, ax_loss):
+    ax_loss.set(xscale="log", xlabel=xlabel, ylabel="mean training cross-entropy", title="training loss")
+    ax_norm.set(xscale="log", xlabel=xlabel, ylabel=f"||W|| of hidden layer {WEIGHT_LAYER + 1}",
+                title=f"norm of hidden layer {WEIGHT_LAYER + 1}'s weights (log)")
+    for ax, key in ((ax_loss, "train_loss"), (ax_norm, "weight_norms")):
+        if any(v is not None for name in NETWORKS for v in results[name][key]):   # none if both diverged at once
+            ax.set_yscale("log")
+    for ax in (ax_acc, ax_loss, ax_norm):
+        ax.set_xlim(lrs[0] / 1.5, lrs[-1] * 1.5)       # every panel on the schedule's whole range
         ax.grid(alpha=0.3, which="both")
-    ax_acc.legend(loc="center left", fontsize=8)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
     ratio = results["collapse_lr_ratio"]
     config = results["config"]
-    fig.suptitle(f"Learning-rate stress test on {results['dataset']['name']}: {config['layers']}x{config['hidden']} "
-                 f"{config['activation']} MLP, lr = {config['lr_base']:g} * {config['lr_growth']:g}^(epoch/"
-                 f"{config['lr_period']:g});  collapse lr ratio BN/plain = "
+    fig.suptitle(f"Learning-rate stress test (Page 2019) on {results['dataset']['name']}: {config['layers']}x"
+                 f"{config['hidden']} {config['activation']} MLP, SGD momentum {config['momentum']:g}, weight decay "
+                 f"{config['weight_decay']:g}, lr = {config['lr_base']:g} * {config['lr_growth']:g}^(epoch/"
+                 f"{config['lr_period']:g}), seed {config['seed']};  collapse lr ratio BN/plain = "
                  + (f"{ratio:.3g}" if ratio else "n/a"), fontsize=10)
-    save_figure(fig, path)
+    save_figure(fig, path, rect=(0, 0.07, 1, 1))
 
 
 def main(argv=None):

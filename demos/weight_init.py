@@ -41,7 +41,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import nn                    # noqa: E402
-from demos.common import Progress, demo_parser, pyplot, require_at_least, save_figure, save_run   # noqa: E402
+from demos.common import STYLE, Progress, demo_parser, pyplot, require_at_least, save_figure, save_run  # noqa: E402
 
 PIXELS, HIDDEN = 784, 256                     # part (a)
 WIDTH, DEPTH = 500, 10                        # part (b)
@@ -60,6 +60,8 @@ DEEP_INITS = {
     "he": lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
 }
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+# one colour per initialisation, none of them the red or blue that mean "without BN" and "with BN"
+INIT_COLOURS = {"std_0.01": "tab:purple", "std_1": "tab:orange", "xavier": "tab:green", "he": "tab:brown"}
 TANH_EDGES = np.linspace(-1, 1, 51)
 RELU_LOG10_EDGES = np.linspace(-14, 16, 121)
 CS231N_TANH_STD_001 = (0.21, 0.048, 0.011)     # the known collapse, tanh with std 0.01
@@ -168,7 +170,7 @@ def deep_networks(args, progress):
 
 
 def claims(sigmoid, deep):
-    """The issue's numbers next to the measured ones."""
+    """The expected values next to the measured ones."""
     tanh_std = deep["tanh"]["std_0.01"]["std"]
     relu_he_std = deep["relu"]["he"]["std"]
     return {
@@ -202,6 +204,33 @@ def run(args):
             "seconds": round(time.perf_counter() - started, 1)}
 
 
+# ---------------------------------------------------------------------- numbers that hold on any machine
+def headline(record):
+    """The numbers docs/demos.md reports, as median and range over seeds."""
+    c = record["claims"]
+    numbers = {f"(a) saturated fraction, {name}": record["sigmoid_layer"][name]["saturated_fraction"]
+               for name in SIGMOID_INITS}
+    numbers.update({f"(b) tanh std 0.01, layer {i + 1} std": v for i, v in enumerate(c["tanh_std_0.01_first_layers"])})
+    numbers["(b) ReLU He, largest deviation from sqrt(1 - 1/pi)"] = c["relu_he_max_relative_deviation"]
+    return numbers
+
+
+def quick_claims(record):
+    """What ``python -m demos.all --check`` asserts of the quick run (100 examples)."""
+    c, deep = record["claims"], record["deep"]
+    bn_spread = max(max(s) / min(s) - 1 for a in ACTIVATIONS for k, r in deep[a].items() if k.endswith("+bn")
+                    for s in [r["std"]])
+    return {
+        "weight init (quick): at least 80% of the sigmoids saturate with N(0, 1) weights":
+            c["sigmoid_N01_at_least_0.8_saturated"],
+        "weight init (quick): under 5% saturate with Xavier weights": c["sigmoid_xavier_under_0.05_saturated"],
+        "weight init (quick): tanh with std 0.01 gives 0.21, 0.048, 0.011 within 15%":
+            c["tanh_std_0.01_within_15_percent"],
+        "weight init (quick): with BN each network's activation std varies by under 5% over the layers":
+            bn_spread < 0.05,
+    }
+
+
 # ---------------------------------------------------------------------- output
 def plot(results, path):
     """Row 1: part (a).  Row 2: std per layer.  Rows 3-6: per-layer histograms of every network of part (b)."""
@@ -212,7 +241,7 @@ def plot(results, path):
     edges = np.asarray(sigmoid["bin_edges"])
     for ax, name in zip(axes[0], SIGMOID_INITS):
         r = sigmoid[name]
-        ax.stairs(r["counts"], edges, fill=True, alpha=0.7)
+        ax.stairs(r["counts"], edges, fill=True, color="tab:gray")
         ax.set(title=f"(a) sigmoid layer, {name}: {100 * r['saturated_fraction']:.1f}% saturated",
                xlabel="sigmoid output", ylabel="count")
         for edge in (0.1, 0.9):
@@ -222,14 +251,17 @@ def plot(results, path):
     for ax, (activation, bn) in zip(axes[1], variants):
         every_std = [s for record in deep[activation].values() for s in record["std"]]
         ax.set_ylim(min(every_std) / 3, max(every_std) * 3)      # one scale for an activation, with and without BN
+        look = STYLE["bn" if bn else "plain"]        # the colour is the initialisation's; the line says BN or not
         for name in DEEP_INITS:
-            ax.plot(layers, deep[activation][name + ("+bn" if bn else "")]["std"], marker=".", label=name)
+            ax.plot(layers, deep[activation][name + ("+bn" if bn else "")]["std"], marker=".", label=name,
+                    color=INIT_COLOURS[name],
+                    linestyle=look["linestyle"])
         if activation == "tanh" and not bn:
             ax.plot(layers[:3], CS231N_TANH_STD_001, "kx", markersize=9, label="0.21, 0.048, 0.011")
         if activation == "relu":
             ax.axhline(RELU_HE_STD, color="k", linestyle="--", linewidth=0.8, label="sqrt(1 - 1/pi)")
-        ax.set(title=f"(b) {activation}{' + BN' if bn else ''}: std of activations", xlabel="layer",
-               ylabel="std", yscale="log")
+        ax.set(xlabel="layer", ylabel="std", yscale="log")
+        ax.set_title(f"(b) {activation}, {look['label']}: std of activations", color=look["color"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     for row, (activation, bn) in zip(axes[2:], variants):

@@ -44,7 +44,7 @@ def test_quick_run_writes_figure_and_documented_json(quick):
     config = results["config"]
     assert (config["width"], config["depth"], config["batch"], config["seed"]) == (256, 20, 128, 0)
     assert results["layers"] == list(range(1, 21))
-    for kind in ("relu", "linear", "shifted_relu", "bn"):
+    for kind in ("relu", "linear", "shifted_relu", "bn", "bn_frozen"):
         for key in ("share", "cosine", "std"):
             assert len(results[kind][key]) == 20
     assert "claims" in results and "versions" in results
@@ -62,14 +62,35 @@ def test_relu_collapses_as_the_arc_cosine_map_predicts(quick):
 
 def test_controls_do_not_collapse(quick):
     _, results = quick
-    for kind in ("linear", "shifted_relu", "bn"):
+    for kind in ("linear", "shifted_relu", "bn", "bn_frozen"):
         assert max(results[kind]["share"]) < 0.05, kind
-    assert results["claims"]["controls_stay_under_0.05"]
+    assert all(demo.quick_claims(results).values())
 
 
-def test_same_seed_gives_identical_numbers(tmp_path):
+def test_bn_measured_on_its_own_batch_sits_below_the_noise_floor_and_frozen_bn_does_not(quick):
+    """Training-mode BN zeroes every pre-ReLU channel mean of the batch it measures, so its share is forced
+    below 1/batch; with statistics from another batch the channel means scatter like any sample mean's."""
+    _, results = quick
+    floor = results["floor_1_over_batch"]
+    assert max(results["bn"]["share"]) < floor / 4
+    assert min(results["bn_frozen"]["share"]) > floor / 2
+
+
+def test_frozen_statistics_are_those_of_the_other_batch():
+    import tinygrad_bn as tg
+    blocks = demo.build_blocks("bn_frozen", 8, 2, "cpu")
+    batch = tg.randn(32, 8)
+    demo.freeze_statistics(blocks, batch)
+    first_bn = blocks[0][1]
+    z = blocks[0][0](batch).detach().numpy().astype(np.float64)
+    np.testing.assert_allclose(first_bn.running_mean.numpy(), z.mean(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(first_bn.running_var.numpy(), z.var(axis=0, ddof=1), rtol=1e-4)
+    assert not first_bn.training
+
+
+def test_same_seed_gives_identical_numbers_on_one_machine(tmp_path):
     small = ("--width", "32", "--depth", "4", "--batch", "16")
     first = run_quick(tmp_path / "a", *small)
     second = run_quick(tmp_path / "b", *small)
-    for kind in ("relu", "linear", "shifted_relu", "bn"):
+    for kind in ("relu", "linear", "shifted_relu", "bn", "bn_frozen"):
         assert first[kind] == second[kind]

@@ -68,12 +68,12 @@ def test_quick_run_writes_figure_and_documented_json(quick):
 
 
 def test_gradients_without_bn_are_heavy_tailed(quick):
-    _, results = quick
-    for architecture in ("feedforward", "residual"):
-        plain = results[architecture]["plain"]["middle_layer_gradient"]
-        bn = results[architecture]["bn"]["middle_layer_gradient"]
-        assert plain["kurtosis"] > 10 and bn["kurtosis"] < 6, architecture
-        assert plain["p99_over_mean_abs"] > 2 * bn["p99_over_mean_abs"], architecture
+    assert all(demo.quick_claims(quick[1]).values())
+
+
+def test_kurtosis_text_names_both_kurtoses():
+    text = demo.kurtosis_text({"kurtosis": 35.3, "kurtosis_nonzero": 12.2})
+    assert "35.3 (all entries)" in text and "12.2 (nonzero only)" in text
 
 
 def test_the_residual_network_without_bn_has_far_larger_gradients(quick):
@@ -81,7 +81,7 @@ def test_the_residual_network_without_bn_has_far_larger_gradients(quick):
     assert record["plain"]["middle_layer_gradient"]["std"] > 100 * record["bn"]["middle_layer_gradient"]["std"]
 
 
-def test_same_seed_gives_identical_numbers(quick):
+def test_same_seed_gives_identical_numbers_on_one_machine(quick):
     again = json.loads(json.dumps(demo.run(demo.parse_args(["--quick", "--no-progress"]))))
     for architecture in ("feedforward", "residual"):
         assert again[architecture] == quick[1][architecture]

@@ -39,10 +39,7 @@ def test_quick_run_writes_figure_and_documented_json(quick):
 
 
 def test_bn_bands_are_narrower(quick):
-    _, results = quick
-    for measure in ("loss", "grad_change"):
-        assert results["plain"]["band"][measure]["mean_width"] > 2 * results["bn"]["band"][measure]["mean_width"]
-    assert results["plain"]["band"]["beta"]["mean_max"] > results["bn"]["band"]["beta"]["mean_max"]
+    assert all(demo.quick_claims(quick[1]).values())
 
 
 def trained_twins(steps=5):
@@ -105,7 +102,7 @@ def test_divergence_is_recorded_not_raised(tmp_path):
     assert (tmp_path / "landscape_smoothness.png").exists()
 
 
-def test_same_seed_gives_identical_numbers(quick, tmp_path):
+def test_same_seed_gives_identical_numbers_on_one_machine(quick, tmp_path):
     _, first = quick
     second = run(tmp_path, "--quick")
     for key in ("probe_steps", "step_sizes", "plain", "bn"):

@@ -33,6 +33,8 @@ def device(request):
 
 @pytest.fixture(autouse=True)
 def _seeded():
-    """Every test starts from the same library seed."""
+    """Every test starts from the same library seed, and with no deferred GPU check
+    left over from another test."""
     tg.manual_seed(0)
+    tg.backend._deferred.clear()
     yield

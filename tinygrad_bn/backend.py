@@ -7,6 +7,7 @@ device and call ``xp.exp``, ``xp.matmul``, ...  The few places where the two
 libraries differ (random generators, host copies) are wrapped here, so the
 rest of the code is written once.
 """
+import collections
 import os
 
 import numpy
@@ -126,20 +127,70 @@ def set_default_device(device):
     _default_device = chosen
 
 
+# ----------------------------------------------------------------- host <-> device
+# Every copy across the bus that the library makes goes through to_device and
+# to_numpy, which count it, so a test can assert that a training step makes none.
+transfers = collections.Counter()        # "to device", "to host"
+
+
 def to_device(array, device):
     """``array`` as an array of ``device`` (a copy when it has to cross the bus)."""
     if device == CPU:
         return array if isinstance(array, numpy.ndarray) else to_numpy(array)
-    return xp_of(CUDA).asarray(array)
+    cupy = xp_of(CUDA)
+    if not isinstance(array, cupy.ndarray):
+        transfers["to device"] += 1
+    return cupy.asarray(array)
 
 
 def to_numpy(array):
-    """A host NumPy array, from a NumPy or CuPy array (waits for the GPU)."""
+    """A host NumPy array, from a NumPy or CuPy array (waits for the GPU).  Checks
+    deferred with ``check_later`` are made first: a read of GPU results is where
+    their errors surface."""
     if isinstance(array, numpy.ndarray):
         return array
     if _cupy is not None and isinstance(array, _cupy.ndarray):
+        if _deferred:
+            run_deferred_checks()
+        transfers["to host"] += 1
         return array.get()
     return numpy.asarray(array)
+
+
+_deferred = []                           # (flag on the GPU, function that makes the error)
+
+
+def check_later(flag, error):
+    """Raise ``error()`` if the boolean 0-d array ``flag`` is true: at once on the CPU,
+    and on the GPU at the next read back to the host (or ``run_deferred_checks``),
+    so that a check of data on the GPU costs no wait for the GPU where it is made."""
+    if device_of(flag) == CPU:
+        if flag:
+            raise error()
+    else:
+        _deferred.append((flag, error))
+
+
+def run_deferred_checks():
+    """Raise the first error of the checks ``check_later`` deferred (one wait for the GPU)."""
+    pending = list(_deferred)
+    _deferred.clear()
+    if not pending:
+        return
+    cupy = xp_of(CUDA)
+    failed = cupy.stack([flag for flag, _ in pending]).get()
+    transfers["to host"] += 1
+    for (_, error), bad in zip(pending, failed):
+        if bad:
+            raise error()
+
+
+def free_device_memory():
+    """Free GPU memory in bytes, or None where it cannot be read."""
+    try:
+        return int(xp_of(CUDA).cuda.runtime.memGetInfo()[0])
+    except (AttributeError, NotImplementedError, RuntimeError):
+        return None
 
 
 def scatter_add(target, indices, values):

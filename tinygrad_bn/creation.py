@@ -1,5 +1,6 @@
 """Functions that make new tensors: from data, constants, ranges and random draws.
 
+Constants and ranges are made on their device (no copy across the bus).
 Random tensors are drawn from the library's seeded generator on the host
 (``tg.manual_seed``), then moved, so a seed gives the same numbers on every device.
 """
@@ -14,7 +15,15 @@ def _shape(shape):
 
 
 def _new(array, requires_grad, device):
+    """A tensor around a host array, moved to ``device``."""
     t = Tensor.wrap(backend.to_device(array, backend.check_device(device)))
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+def _made_on(device, requires_grad, make):
+    """A tensor around ``make(xp)``, built by the array module of ``device`` itself."""
+    device = backend.check_device(device)
+    t = Tensor.wrap(make(backend.xp_of(device)), device)
     return t.requires_grad_(requires_grad) if requires_grad else t
 
 
@@ -28,16 +37,16 @@ def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = numpy.int64 if isinstance(fill_value, (int, numpy.integer)) and not isinstance(fill_value, bool) \
             else numpy.float32
-    return _new(numpy.full(_shape((shape,)) if isinstance(shape, int) else tuple(shape), fill_value, dtype=dtype),
-                requires_grad, device)
+    shape = _shape((shape,)) if isinstance(shape, int) else tuple(shape)
+    return _made_on(device, requires_grad, lambda xp: xp.full(shape, fill_value, dtype=dtype))
 
 
 def zeros(*shape, dtype=numpy.float32, requires_grad=False, device=None):
-    return _new(numpy.zeros(_shape(shape), dtype=dtype), requires_grad, device)
+    return _made_on(device, requires_grad, lambda xp: xp.zeros(_shape(shape), dtype=dtype))
 
 
 def ones(*shape, dtype=numpy.float32, requires_grad=False, device=None):
-    return _new(numpy.ones(_shape(shape), dtype=dtype), requires_grad, device)
+    return _made_on(device, requires_grad, lambda xp: xp.ones(_shape(shape), dtype=dtype))
 
 
 def empty(*shape, dtype=numpy.float32, requires_grad=False, device=None):
@@ -47,12 +56,12 @@ def empty(*shape, dtype=numpy.float32, requires_grad=False, device=None):
 
 def eye(n, m=None, dtype=numpy.float32, requires_grad=False, device=None):
     """The n x m identity matrix (m = n by default)."""
-    return _new(numpy.eye(n, n if m is None else m, dtype=dtype), requires_grad, device)
+    return _made_on(device, requires_grad, lambda xp: xp.eye(n, n if m is None else m, dtype=dtype))
 
 
 def linspace(start, end, steps, dtype=numpy.float32, requires_grad=False, device=None):
     """``steps`` evenly spaced values from start to end, both included."""
-    return _new(numpy.linspace(start, end, steps, dtype=dtype), requires_grad, device)
+    return _made_on(device, requires_grad, lambda xp: xp.linspace(start, end, steps, dtype=dtype))
 
 
 def from_numpy(array):
@@ -102,7 +111,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if dtype is None:
         dtype = numpy.int64 if all(isinstance(v, (int, numpy.integer)) for v in (start, end, step)) \
             else numpy.float32
-    return _new(numpy.arange(start, end, step, dtype=dtype), requires_grad, device)
+    return _made_on(device, requires_grad, lambda xp: xp.arange(start, end, step, dtype=dtype))
 
 
 def randn(*shape, dtype=numpy.float32, requires_grad=False, device=None):

@@ -392,7 +392,7 @@ class Tensor:
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(backend.to_numpy(self.data))
 
     def __float__(self):
         return float(self.item())
@@ -413,7 +413,9 @@ class Tensor:
         """A Python number or array as a constant Tensor next to self.
 
         Python scalars take self's dtype when self is floating point, so
-        ``float32_tensor * 2.0`` stays float32 (as in PyTorch).
+        ``float32_tensor * 2.0`` stays float32 (as in PyTorch).  A scalar stays a
+        host NumPy scalar, which CuPy passes to its kernels as an argument: no
+        array is made on the GPU for it, and nothing crosses the bus.
         """
         if isinstance(other, Tensor):
             return other
@@ -424,7 +426,7 @@ class Tensor:
                 dtype = self.data.dtype if self.data.dtype.kind in "iu" else numpy.int64
             else:
                 dtype = float32
-            return Tensor.wrap(self.xp.asarray(other, dtype=dtype), self.device)
+            return Tensor.wrap(numpy.dtype(dtype).type(other), self.device)
         return Tensor(other, device=self.device)
 
     def _binary(self, op, other, reflected=False):

@@ -15,6 +15,7 @@ y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta.
 """
 import numpy
 
+from .. import backend
 from .. import functional as F
 from ..autograd import no_grad
 from ..tensor import Tensor
@@ -92,10 +93,12 @@ class BatchNorm1d(Module):
         if not self.track_running_stats:                            # batch statistics, nothing kept
             return F.batch_norm(x, None, None, weight, bias, True, 0.0, self.eps)
         tracked = buffers["num_batches_tracked"]
-        batches = int(tracked.data) + 1
-        factor = 1.0 / batches if self.momentum is None else self.momentum
+        if self.momentum is None:            # the cumulative average needs the count on the host
+            factor = 1.0 / (int(backend.to_numpy(tracked.data)) + 1)
+        else:
+            factor = self.momentum
         y = F.batch_norm(x, buffers["running_mean"], buffers["running_var"], weight, bias, True, factor, self.eps)
-        tracked.data[...] = batches          # counted once the batch went through
+        tracked.data += 1                    # counted once the batch went through, on its device
         return y
 
     def extra_repr(self):

@@ -32,6 +32,7 @@ that its backward uses is differentiable again (double backward).
 """
 import math
 
+from .. import backend
 from ..autograd import Function, formula
 from ..tensor import Tensor
 from .softmax import LogSoftmax
@@ -113,15 +114,15 @@ class _NegativeLogLikelihood(Function):
             return losses
         if reduction == "sum":
             return losses.sum()
-        total = float(counted)                            # D
-        if total:
-            self.scale = 1 / total
-        elif self.valid is None:
-            self.scale = math.nan                         # no samples: the gradient is empty
-        else:
-            # 0/0: nan for the counted samples, and 0 for the ignored ones (as PyTorch)
-            self.scale = with_class_axis(xp.where(self.valid, math.nan, 0).astype(logp.dtype))
-        return losses.sum() * (1 / total if total else math.nan)
+        if self.valid is None:                            # D = the number of samples, known here
+            self.scale = 1 / counted if counted else math.nan     # (no samples: the gradient is empty)
+            return losses.sum() * self.scale
+        # D = the summed weights, an array: kept on the device, as is the choice for D = 0,
+        # where 0/0 gives nan to the counted samples and 0 to the ignored ones (as PyTorch)
+        some = counted > 0
+        inverse = (1 / xp.where(some, counted, 1)).astype(logp.dtype)
+        self.scale = with_class_axis(xp.where(some, inverse, xp.where(self.valid, math.nan, 0)).astype(logp.dtype))
+        return losses.sum() * xp.where(some, inverse, math.nan)
 
     def coefficients(self):
         """The arrays a and A (sums of a over the classes, with a class axis) of the module docstring."""
@@ -237,10 +238,14 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
                          f"{input.shape}: expected {expected}")
     t = target.data
     outside = (t < 0) | (t >= classes)
-    if not bool(outside.any()):
-        return not 0 <= ignore_index < classes     # then no target is ignore_index
-    bad = outside & (t != ignore_index)           # allowed only as ignore_index
-    if bool(bad.any()):
-        raise IndexError(f"{function}: target {int(t[bad][0])} is out of bounds: class indices must "
-                         f"be in [0, {classes}) for C = {classes} classes")
-    return False
+    bad = outside if 0 <= ignore_index < classes else outside & (t != ignore_index)   # ignore_index is allowed
+
+    def out_of_bounds():
+        value = backend.to_numpy(t[bad]).ravel()[0]
+        return IndexError(f"{function}: target {int(value)} is out of bounds: class indices must "
+                          f"be in [0, {classes}) for C = {classes} classes")
+
+    # On the GPU the check is read back with the next result the host reads (no wait
+    # per step), and the usual-case shortcut, which needs to know now, is not taken.
+    backend.check_later(bad.any(), out_of_bounds)
+    return target.device == backend.CPU and not outside.any() and not 0 <= ignore_index < classes

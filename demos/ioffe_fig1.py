@@ -181,7 +181,7 @@ def run(args):
                     nn.recompute_population_stats(net, population_batches())
                     curve["test_accuracy_population_stats"].append(accuracy(net, test, args.device))
             seen = losses_since_eval[name]
-            curve["train_loss"].append(float(np.mean(seen)) if seen else None)
+            curve["train_loss"].append(tg.stack(seen).double().mean().item() if seen else None)
             seen.clear()
 
     progress = Progress(args.steps, not args.no_progress)
@@ -197,7 +197,7 @@ def run(args):
                 optimizers[name].zero_grad()
                 loss.backward()
                 optimizers[name].step()
-                losses_since_eval[name].append(loss.item())
+                losses_since_eval[name].append(loss.detach())    # on the device; read at evaluation
             if step in pending:
                 evaluate()
                 progress.update(step, "  ".join(f"{name} acc {curves[name]['test_accuracy'][-1]:.4f}"

@@ -144,12 +144,13 @@ def test_sequential_indexing_len_iteration():
         seq[3]
 
 
-def test_sequential_applies_in_order():
-    seq = nn.Sequential(Affine(2), Affine(2))
-    seq[0].bias.data[...] = [0.5, -1.0]
+def test_sequential_applies_in_order(device):
+    seq = nn.Sequential(Affine(2), Affine(2)).to(device)
+    with tg.no_grad():
+        seq[0].bias.copy_(tg.tensor([0.5, -1.0]))
     x = np.array([1.0, -2.0], np.float32)
-    w0, b0, w1 = seq[0].weight.data, seq[0].bias.data, seq[1].weight.data
-    np.testing.assert_allclose(seq(tg.tensor(x)).detach().numpy(), (x * w0 + b0) * w1, rtol=1e-6)
+    w0, b0, w1 = (p.detach().numpy() for p in (seq[0].weight, seq[0].bias, seq[1].weight))
+    np.testing.assert_allclose(seq(tg.tensor(x, device=device)).detach().numpy(), (x * w0 + b0) * w1, rtol=1e-6)
 
 
 def test_state_dict_keys_and_sharing():

@@ -213,7 +213,7 @@ def test_cuda_without_cupy_says_what_is_missing_and_how_to_install(monkeypatch):
 
 def test_mixing_devices_names_both_devices():
     """Simulated without a GPU: a tensor labelled "cuda" meets one on "cpu"."""
-    on_cpu = tg.tensor([1.0])
+    on_cpu = tg.tensor([1.0], device="cpu")
     labelled_cuda = Tensor.wrap(np.array([2.0]), "cuda")
     with pytest.raises(RuntimeError, match="same device.*cpu and cuda"):
         on_cpu + labelled_cuda
@@ -223,7 +223,7 @@ def test_mixing_devices_names_both_devices():
 
 @pytest.mark.skipif("cuda" not in tg.available_devices(), reason="device 'cuda' unavailable: no CuPy or GPU")
 def test_mixing_real_devices_names_both_and_to_moves_differentiably():
-    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x = tg.tensor([1.0, 2.0], requires_grad=True, device="cpu")
     on_gpu = x.cuda()
     with pytest.raises(RuntimeError, match="cpu and cuda"):
         x + on_gpu

@@ -347,17 +347,17 @@ def test_tensors_from_lists_of_tensors(device):
 
 
 def test_dlpack_exchanges_without_copying():
-    t = tg.tensor([1.0, 2.0, 3.0])
+    t = tg.tensor([1.0, 2.0, 3.0], device="cpu")
     a = np.from_dlpack(t)
     t[0] = 9.0
     assert a.tolist() == [9.0, 2.0, 3.0]
     with pytest.raises(RuntimeError, match="detach"):
-        np.from_dlpack(tg.ones(2, requires_grad=True))
+        np.from_dlpack(tg.ones(2, requires_grad=True, device="cpu"))
 
 
 def test_dlpack_with_torch():
     torch = pytest.importorskip("torch")
-    t = tg.tensor([1.0, 2.0])
+    t = tg.tensor([1.0, 2.0], device="cpu")
     u = torch.from_dlpack(t)
     u += 1                                           # shared memory both ways
     assert t.tolist() == [2.0, 3.0]

@@ -1,10 +1,12 @@
 """The Figure 1 demo: its quick mode writes the documented files, with sane and reproducible numbers."""
 import json
+from pathlib import Path
 
 import pytest
 
 from demos import ioffe_fig1
-from tinygrad_bn import data
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 def run_quick(out, *extra):
@@ -74,10 +76,9 @@ def test_same_seed_gives_identical_numbers_on_one_machine(quick_digits, tmp_path
         assert first[key] == second[key]
 
 
-@pytest.mark.skipif(not data.mnist_available(train=False),
-                    reason="the MNIST test files are not under the data root ($TINYGRAD_BN_DATA or the user cache)")
 def test_mnist_test_split_runs_on_the_real_files(tmp_path):
-    results = run_quick(tmp_path, "--dataset", "mnist-t10k", "--steps", "200",
+    """The official MNIST test files (../shared/data/mnist, also present on CI) through --data-root."""
+    results = run_quick(tmp_path, "--dataset", "mnist-t10k", "--steps", "200", "--data-root", str(SHARED_MNIST),
                         "--population-stats", "recompute", "--population-batches", "5")
     assert results["dataset"]["train_size"] == 8000 and results["dataset"]["test_size"] == 2000
     assert results["dataset"]["input_features"] == 784

@@ -38,8 +38,8 @@ def test_an_epoch_is_a_permutation_with_images_and_labels_together(device):
     assert sorted(numpy.concatenate(seen).tolist()) == list(range(50))
 
 
-def test_every_epoch_has_a_fresh_order_reproducible_from_the_seed():
-    first, again = data.DataLoader(numbered(), 10, seed=3), data.DataLoader(numbered(), 10, seed=3)
+def test_every_epoch_has_a_fresh_order_reproducible_from_the_seed(device):
+    first, again = data.DataLoader(numbered(), 10, seed=3, device=device), data.DataLoader(numbered(), 10, seed=3)
     epochs = [numpy.concatenate(epoch(first)) for _ in range(3)]
     assert not numpy.array_equal(epochs[0], epochs[1]) and not numpy.array_equal(epochs[1], epochs[2])
     for expected in epochs:

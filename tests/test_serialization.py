@@ -211,10 +211,10 @@ def test_model_round_trip_through_a_file(tmp_path, device):
     assert all(p.device == device for p in other.parameters())
 
 
-def test_mismatched_checkpoint_changes_nothing(tmp_path):
+def test_mismatched_checkpoint_changes_nothing(tmp_path, device):
     path = tmp_path / "small.npz"
-    tg.save(nn.Linear(3, 2).state_dict(), path)
-    model = nn.Linear(4, 2)
+    tg.save(nn.Linear(3, 2).to(device).state_dict(), path)
+    model = nn.Linear(4, 2).to(device)
     before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     with pytest.raises(RuntimeError, match="size mismatch for 'weight'"):
         model.load_state_dict(tg.load(path))
@@ -224,15 +224,15 @@ def test_mismatched_checkpoint_changes_nothing(tmp_path):
 
 # ------------------------------------------------------------ resuming training
 
-def test_model_and_sgd_checkpoint_resumes_training_exactly(tmp_path):
+def test_model_and_sgd_checkpoint_resumes_training_exactly(tmp_path, device):
     """Model and optimizer state dicts (int keys, tuples, numbers, momentum buffers) through a file."""
     rng = np.random.default_rng(0)
-    batches = [(tg.tensor(rng.standard_normal((8, 4)).astype(np.float32)), tg.tensor(rng.integers(0, 3, 8)))
-               for _ in range(6)]
+    batches = [(tg.tensor(rng.standard_normal((8, 4)).astype(np.float32), device=device),
+                tg.tensor(rng.integers(0, 3, 8), device=device)) for _ in range(6)]
 
     def fresh(seed):
         tg.manual_seed(seed)
-        model = nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5), nn.Sigmoid(), nn.Linear(5, 3))
+        model = nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5), nn.Sigmoid(), nn.Linear(5, 3)).to(device)
         return model, optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)
 
     def train(model, optimizer, steps):

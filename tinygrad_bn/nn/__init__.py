@@ -4,7 +4,7 @@ from .container import Sequential, ModuleList, ModuleDict
 from . import init, functional
 from .linear import Linear
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax
-from .batchnorm import BatchNorm1d, recompute_population_stats
+from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten
 from .loss import MSELoss, NLLLoss, CrossEntropyLoss

@@ -214,16 +214,18 @@ def test_a_short_training_run_lowers_the_loss(device, norm, lr, factor):
 
 
 # ------------------------------------------------------------------- against torch
-@pytest.mark.parametrize("depth, options", [(20, {}), (8, {"shortcut": "B"}), (8, {"norm": None}),
-                                            (8, {"in_channels": 1, "width": 4})], ids=["20-A", "8-B", "8-plain", "8-grey"])
-def test_same_as_torch_with_the_same_weights(depth, options):
+@pytest.mark.parametrize("depth, side, options", [(20, 8, {}), (8, 14, {}), (8, 14, {"shortcut": "B"}),
+                                                  (8, 14, {"norm": None}), (8, 14, {"in_channels": 1, "width": 4})],
+                         ids=["20-A", "8-A", "8-B", "8-plain", "8-grey"])
+def test_same_as_torch_with_the_same_weights(depth, side, options):
+    """(14x14 images: maps of 14, 7 and 4, the odd size subsampled.)"""
     pytest.importorskip("torch")
     import torch
     from torch_resnet import copy_of
     model = models.ResNet(depth, **options).double()
     twin = copy_of(model, **options)
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(4, options.get("in_channels", 3), 16, 16))
+    x = rng.normal(size=(4, options.get("in_channels", 3), side, side))
     labels = rng.integers(0, 10, 4)
     loss = F.cross_entropy(model(tg.tensor(x)), tg.tensor(labels))                 # training mode
     reference = torch.nn.functional.cross_entropy(twin(torch.from_numpy(x)), torch.from_numpy(labels))
@@ -237,6 +239,6 @@ def test_same_as_torch_with_the_same_weights(depth, options):
     for name, b in model.named_buffers():
         np.testing.assert_allclose(b.numpy(), buffers[name].numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
     model.eval(), twin.eval()
-    x = rng.normal(size=(3, options.get("in_channels", 3), 16, 16))
+    x = rng.normal(size=(3, options.get("in_channels", 3), side, side))
     np.testing.assert_allclose(model(tg.tensor(x)).detach().numpy(), twin(torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-9, atol=1e-10)

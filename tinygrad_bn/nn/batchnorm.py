@@ -1,6 +1,6 @@
 """BatchNorm1d and BatchNorm2d, and Algorithm 2 of Ioffe & Szegedy (population statistics for inference).
 
-Both layers are one layer, ``_BatchNorm``, that differ only in the inputs
+Both layers are one class, ``_BatchNorm``, and differ only in the inputs
 they take: BatchNorm1d the (N, C) outputs of fully connected layers or
 (N, C, L) sequences, BatchNorm2d the (N, C, H, W) feature maps of
 convolutions.  Either way channel c is normalised over every value it has

@@ -222,11 +222,12 @@ def check_gradient_identities(batch_norm, case, seed, dtype=float64, device="cpu
 
 
 def _layer_before(case, rng):
-    """(u, w, z, description): the layer whose output BN normalises in the scale-invariance
-    check.  For (N, C) and (N, C, L) cases a fully connected one, z(u, W) = u W^T with u
-    the first C columns; for (N, C, H, W) cases a 3x3 convolution with C filters,
-    z(u, W) = conv2d(u, W, padding=1), which keeps u's shape.  W is random, its
-    identity part (the centre tap of the kernel) raised by 2 to keep it well conditioned."""
+    """(u, W, z, (names of z(u, aW) and z(u, W), a description)): the layer z(u, W) whose
+    output BN normalises in the scale-invariance check.  For (N, C) and (N, C, L) cases a
+    fully connected one, z(u, W) = u W^T with u the first C columns; for (N, C, H, W)
+    cases a 3x3 convolution with C filters, z(u, W) = conv2d(u, W, padding=1), which
+    keeps u's shape.  W is random, its identity part (the centre tap of the kernel)
+    raised by 2 to keep it well conditioned."""
     if case.x.ndim == 4:
         u, c = case.x, case.channels
         w = rng.standard_normal((c, c, 3, 3))
@@ -379,7 +380,7 @@ def population_cases():
 
 
 def numpy_conv2d(x, w, b, padding):
-    """conv2d written out: y[n, o, i, j] = sum_{c, a, b} w[o, c, a, b] x_pad[n, c, i + a, j + b] + b[o]."""
+    """conv2d (stride 1) written out: y[n, o, i, j] = b[o] + sum_{c, r, s} w[o, c, r, s] x_pad[n, c, i + r, j + s]."""
     k = w.shape[2]
     padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     windows = sliding_window_view(padded, (k, k), axis=(2, 3))          # (N, C, H_out, W_out, k, k)

@@ -59,7 +59,8 @@ def test_arrays_and_lists_are_type_errors(device, call, function, name, position
         call(NOT_TENSORS[kind](value), device)
 
 
-LAYERS = [nn.Linear(3, 2), nn.BatchNorm1d(3), nn.Sigmoid(), nn.ReLU(), nn.Tanh(), nn.LeakyReLU(), nn.Softmax(1),
+LAYERS = [nn.Linear(3, 2), nn.BatchNorm1d(3), nn.BatchNorm2d(3), nn.Conv2d(3, 2, 1), nn.MaxPool2d(2), nn.AvgPool2d(2),
+          nn.AdaptiveAvgPool2d(1), nn.Sigmoid(), nn.ReLU(), nn.Tanh(), nn.LeakyReLU(), nn.Softmax(1),
           nn.LogSoftmax(1), nn.Dropout(), nn.Flatten()]
 
 

@@ -23,6 +23,7 @@ from . import return_types, cuda, viz
 from . import nn, optim, functional
 from .serialization import save, load
 from . import data
+from . import models
 
 cat = concat = concatenate
 # PyTorch's dtype names (tg.float is float32, as torch.float; tg.bool is NumPy's bool_)

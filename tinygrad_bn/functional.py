@@ -5,6 +5,8 @@ arguments as PyTorch does (Tensors, not arrays or lists; one dtype, not a mix
 to promote silently), then calls one fused op (linear, batch_norm in training,
 softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
+import math
+
 from . import backend
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
@@ -50,26 +52,27 @@ def linear(input, weight, bias=None):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-5):
-    """Batch Normalization of x, shape (N, C) or (N, C, L), per channel (axis 1), as
-    ``torch.nn.functional.batch_norm``.
+    """Batch Normalization of x, shape (N, C, *): (N, C), (N, C, L), (N, C, H, W), ...,
+    per channel (axis 1), as ``torch.nn.functional.batch_norm``.  A channel's statistics
+    run over every other axis: its N * L values, or N * H * W for feature maps.
 
     training: normalise with the batch's mean and biased variance (the fused
     ``BatchNorm`` op) and, where the running buffers are given, update them in
     place: running = (1 - momentum) * running + momentum * batch statistic, the
-    variance stored being the unbiased one.  An empty batch (N = 0 or L = 0)
-    gives an empty output and leaves the buffers as they are.  Otherwise: the
+    variance stored being the unbiased one.  An empty batch (N = 0, or L, H or W
+    = 0) gives an empty output and leaves the buffers as they are.  Otherwise: the
     affine map y = weight * (x - running_mean) / sqrt(running_var + eps) + bias,
     which is differentiable in x, weight and bias like any composition of ops.
 
     As in PyTorch, training needs eps > 0 and more than one value per channel;
     eps = 0 is allowed otherwise.  ``momentum`` is a number: the cumulative
-    average of ``momentum=None`` is BatchNorm1d's, which counts the batches.
+    average of ``momentum=None`` is the BatchNorm layers', which count the batches.
     """
     names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
     _expect_tensors("batch_norm", ("input",) + names, input, *vectors)
-    if input.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {input.ndim}D input "
-                         f"of shape {tuple(input.shape)}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input (N, C, *) with at least 2 dimensions, got "
+                         f"{input.ndim}D input of shape {tuple(input.shape)}")
     channels = input.shape[1]
     for name, t in zip(names, vectors):
         if t is not None and t.shape != (channels,):
@@ -78,7 +81,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     _expect_dtype("batch_norm", input, names, *vectors)
     if input.dtype.kind != "f":
         raise RuntimeError(f"batch_norm(): expected a floating point input, got {input.dtype}")
-    values_per_channel = input.shape[0] * (input.shape[2] if input.ndim == 3 else 1)
+    values_per_channel = math.prod(input.shape[:1] + input.shape[2:])
     if training and values_per_channel == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, "
                          f"got input size {tuple(input.shape)}")
@@ -88,7 +91,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if momentum is None:
         raise TypeError("batch_norm(): momentum must be a number, not None (the cumulative average of "
-                        "momentum=None needs the batch count that BatchNorm1d keeps)")
+                        "momentum=None needs the batch count that BatchNorm1d and BatchNorm2d keep)")
     if training and values_per_channel == 0:
         # an empty batch has no statistics to normalise with or to fold into the running
         # buffers (PyTorch leaves them alone too): the empty output, in the graph of weight

@@ -3,8 +3,10 @@ from .module import Module, Parameter
 from .container import Sequential, ModuleList, ModuleDict
 from . import init, functional
 from .linear import Linear
+from .conv import Conv2d
+from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Identity, Softmax, LogSoftmax
-from .batchnorm import BatchNorm1d, recompute_population_stats
+from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten
 from .loss import MSELoss, NLLLoss, CrossEntropyLoss

@@ -1,4 +1,11 @@
-"""BatchNorm1d, and Algorithm 2 of Ioffe & Szegedy (population statistics for inference).
+"""BatchNorm1d and BatchNorm2d, and Algorithm 2 of Ioffe & Szegedy (population statistics for inference).
+
+Both layers are one class, ``_BatchNorm``, and differ only in the inputs
+they take: BatchNorm1d the (N, C) outputs of fully connected layers or
+(N, C, L) sequences, BatchNorm2d the (N, C, H, W) feature maps of
+convolutions.  Either way channel c is normalised over every value it has
+in the batch (m = N, N * L or N * H * W: section 3.2 of the paper, "per
+feature map" for convolutions) with one gamma and one beta per channel.
 
 In training, each channel is normalised with the mini-batch's own mean and
 biased variance (the fused op of tinygrad_bn/ops/batch_norm.py); every
@@ -23,9 +30,10 @@ from .. import creation
 from .module import Module, Parameter
 
 
-class BatchNorm1d(Module):
-    """Batch Normalization over the channels (axis 1) of (N, C) or (N, C, L) input,
-    with PyTorch's arguments, defaults, buffers and update rule.
+class _BatchNorm(Module):
+    """Batch Normalization over the channels (axis 1) of a batch, with PyTorch's
+    arguments, defaults, buffers and update rule: what BatchNorm1d and BatchNorm2d
+    share.  A subclass says which inputs it takes, in ``_check_input_dim``.
 
     ``affine``: learn a per-channel scale ``weight`` (ones) and shift ``bias``
     (zeros); with ``bias=False`` (keyword-only, as in PyTorch 2) only the scale,
@@ -35,8 +43,8 @@ class BatchNorm1d(Module):
     batch statistics, also in eval mode, and the three buffers are None.
 
     A training batch counts in ``num_batches_tracked`` once it went through:
-    an empty batch (N = 0 or L = 0) counts and changes no statistic, a batch that
-    raises (one value per channel, eps <= 0, NaN statistics under
+    an empty batch (no values per channel) counts and changes no statistic, a
+    batch that raises (one value per channel, eps <= 0, NaN statistics under
     ``tg.detect_anomaly()``) changes nothing at all.
     """
 
@@ -82,7 +90,13 @@ class BatchNorm1d(Module):
         if self.bias is not None:
             self.bias.data.fill(0)
 
+    def _check_input_dim(self, x):
+        """Raise ValueError unless x has a shape this layer normalises."""
+        raise NotImplementedError(f"{type(self).__name__} must say which inputs it takes (_check_input_dim)")
+
     def forward(self, x):
+        F._expect_tensors("batch_norm", ("input",), x)
+        self._check_input_dim(x)
         # the registries are read directly: a step of a small network is short
         # enough that Module.__getattr__ (one per name) would show in its time
         params, buffers = self._parameters, self._buffers
@@ -106,10 +120,33 @@ class BatchNorm1d(Module):
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
+class BatchNorm1d(_BatchNorm):
+    """Batch Normalization of (N, C) or (N, C, L) input: channel c is normalised over
+    its N (or N * L) values.  Arguments, buffers and modes: ``_BatchNorm``."""
+
+    def _check_input_dim(self, x):
+        if x.ndim not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {x.ndim}D input): BatchNorm1d normalises (N, C) or "
+                             f"(N, C, L) batches, got shape {tuple(x.shape)}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch Normalization of feature maps (N, C, H, W): channel c is normalised over
+    its N * H * W values, every position of every image (section 3.2 of Ioffe &
+    Szegedy), with one gamma and beta per channel.  Arguments, buffers and modes:
+    ``_BatchNorm``."""
+
+    def _check_input_dim(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"expected 4D input (got {x.ndim}D input): BatchNorm2d normalises (N, C, H, W) "
+                             f"batches, got shape {tuple(x.shape)}")
+
+
 def recompute_population_stats(model, batches):
-    """Algorithm 2 of Ioffe & Szegedy: set every BatchNorm1d's running statistics to
-    population statistics over ``batches`` (input Tensors, or tuples whose first
-    item is the input, as a data loader yields them); returns the model.
+    """Algorithm 2 of Ioffe & Szegedy: set the running statistics of every BatchNorm1d
+    and BatchNorm2d (that keeps them) to population statistics over ``batches``
+    (input Tensors, or tuples whose first item is the input, as a data loader
+    yields them); returns the model.
 
     For each layer, with mu_B and sigma_B^2 the mean and biased variance of its
     input on batch B (the model running with batch statistics, as in training):
@@ -123,7 +160,7 @@ def recompute_population_stats(model, batches):
     ``num_batches_tracked``, parameters) is left as it was; if a batch raises
     (or there is none), the running statistics are restored too.
     """
-    layers = [m for m in model.modules() if isinstance(m, BatchNorm1d) and m.track_running_stats]
+    layers = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
     saved = [(m.training, m.momentum, m.running_mean.data.copy(), m.running_var.data.copy(),
               m.num_batches_tracked.data.copy()) for m in layers]
     finished = False

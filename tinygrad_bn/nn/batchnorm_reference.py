@@ -1,7 +1,8 @@
 """Batch Normalization composed from primitive ops: the reference the fused op is tested against.
 
 This is Algorithm 1 of Ioffe & Szegedy written the way it reads, with the
-statistics of each channel over the batch (axis 0, and axis 2 of (N, C, L)):
+statistics of each channel over every axis but the channel axis 1 (axis 0,
+axis 2 of (N, C, L), axes 2 and 3 of (N, C, H, W)):
 
     mu    = mean(x)
     var   = var(x, correction=0)          (biased)
@@ -18,7 +19,7 @@ from ..ops.batch_norm import channel_shape, reduction_axes
 
 
 def batch_norm_composed(x, weight=None, bias=None, eps=1e-5):
-    """Training-mode Batch Normalization of x, (N, C) or (N, C, L), built from primitive Tensor ops."""
+    """Training-mode Batch Normalization of x, (N, C, *), built from primitive Tensor ops."""
     axes = reduction_axes(x)
     mean = x.mean(axis=axes, keepdims=True)
     var = x.var(axis=axes, keepdims=True, correction=0)

@@ -1,7 +1,8 @@
 """Batch Normalization in training mode as one fused op (Ioffe & Szegedy, 2015, Algorithm 1).
 
-For an input of shape (N, C) or (N, C, L) every channel c is normalised over
-its m = N * L values (axis 0 and, if present, axis 2):
+For an input of shape (N, C), (N, C, L) or (N, C, H, W) every channel c is
+normalised over its m values along every axis but the channel axis 1: m = N,
+N * L, or N * H * W for a feature map (section 3.2 of the paper):
 
     mu      = (1/m) sum_i x_i
     var     = (1/m) sum_i (x_i - mu)^2            (biased: the batch's own spread)
@@ -32,7 +33,7 @@ from ..tensor import Tensor
 
 
 def channel_shape(x):
-    """The shape that broadcasts a per-channel vector against x: (1, C) or (1, C, 1)."""
+    """The shape that broadcasts a per-channel vector against x: (1, C), (1, C, 1), (1, C, 1, 1), ..."""
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 

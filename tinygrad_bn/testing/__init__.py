@@ -1,7 +1,8 @@
 """Helpers for testing code built on tinygrad_bn (they need the ``test`` extra: hypothesis).
 
     strategies        Hypothesis strategies: shapes, arrays, tensors, indices
-    bn_cases          BatchNorm inputs with a guaranteed spread, and BatchNorm in NumPy
+    bn_cases          BatchNorm inputs with a guaranteed spread ((N, C), (N, C, L) or (N, C, H, W)),
+                      and BatchNorm in NumPy
     bn_properties     the properties BatchNorm must have, as check_* functions
     bn_running_stats  the running statistics as a Hypothesis state machine
 

@@ -1,7 +1,9 @@
 """BatchNorm inputs to test on, and BatchNorm in plain NumPy to test against.
 
-A case is an input of shape (N, C) or (N, C, L) with N in 2..64 and C in
-1..16, per-channel offsets and scales, and (with ``affine``) gamma and beta.
+A case is an input with N in 2..64 and C in 1..16, per-channel offsets and
+scales, and (with ``affine``) gamma and beta.  Its shape is one BatchNorm1d
+takes, (N, C) or (N, C, L) (``BATCHNORM1D_NDIMS``), or the (N, C, H, W) of
+BatchNorm2d (``BATCHNORM2D_NDIMS``), with L, H, W in 1..4.
 ``make_case(shape, seed, affine)`` builds it from one seed, so any case a
 test or an exercise check reports can be made again by hand; ``cases()``
 draws shape, seed and affine with Hypothesis.
@@ -15,6 +17,7 @@ at least std(ramp) - 0.2 >= 0.67 (before the channel's scale).  That keeps
 The NumPy functions at the end are the oracle: they use nothing of the
 library, so they cannot share its mistakes.
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +30,8 @@ MIN_STD = 0.2
 # gradient u from default_rng(0), and an input x equal to u (Hypothesis tries seed 0
 # first) makes BN's input gradient exactly zero, since u then lies in span(1, x_hat).
 CASE_STREAM = 2015
+BATCHNORM1D_NDIMS = (2, 3)      # (N, C) and (N, C, L)
+BATCHNORM2D_NDIMS = (4,)        # (N, C, H, W)
 
 
 @dataclass
@@ -60,7 +65,7 @@ class Case:
 
 
 def make_case(shape, seed, affine):
-    """The case of ``shape`` ((N, C) or (N, C, L), N >= 2) drawn from ``seed``."""
+    """The case of ``shape`` ((N, C), (N, C, L) or (N, C, H, W), N >= 2) drawn from ``seed``."""
     batch, channels = shape[0], shape[1]
     rng = np.random.default_rng((CASE_STREAM, seed))
     values = rng.standard_normal(shape)
@@ -76,25 +81,34 @@ def make_case(shape, seed, affine):
     return Case(x, gamma, rng.uniform(-2, 2, channels), seed=seed)
 
 
+def spatial_sizes(ndims=BATCHNORM1D_NDIMS, max_per_sample=16):
+    """The sizes after (N, C) of an input whose rank is in ``ndims``: () for (N, C),
+    (L,) for (N, C, L), (H, W) for (N, C, H, W); each size in 1..4 and their
+    product at most ``max_per_sample``."""
+    size = st.integers(1, 4)
+    by_rank = {2: st.just(()), 3: st.tuples(size), 4: st.tuples(size, size)}
+    return st.one_of([by_rank[n] for n in ndims]).filter(lambda sizes: math.prod(sizes) <= max_per_sample)
+
+
 @st.composite
-def cases(draw, max_elements=64 * 16 * 4, affine=None):
-    """A Case with at most ``max_elements`` input elements; ``affine`` None draws it."""
-    length = draw(st.none() | st.integers(1, 4))
-    per_sample = 1 if length is None else length
+def cases(draw, max_elements=64 * 16 * 4, affine=None, ndims=BATCHNORM1D_NDIMS):
+    """A Case with at most ``max_elements`` input elements, of a rank in ``ndims``;
+    ``affine`` None draws it."""
+    spatial = draw(spatial_sizes(ndims, max_elements // 2))
+    per_sample = math.prod(spatial)
     channels = draw(st.integers(1, min(16, max_elements // (2 * per_sample))))
     batch = draw(st.integers(2, min(64, max_elements // (channels * per_sample))))
-    shape = (batch, channels) if length is None else (batch, channels, length)
     seed = draw(st.integers(0, 2 ** 32 - 1))
-    return make_case(shape, seed, draw(st.booleans()) if affine is None else affine)
+    return make_case((batch, channels) + spatial, seed, draw(st.booleans()) if affine is None else affine)
 
 
 def reduction_axes(x):
-    """Axis 0, and axis 2 of (N, C, L): the axes a channel's statistics run over."""
+    """Every axis but the channel axis 1: the axes a channel's statistics run over."""
     return (0,) + tuple(range(2, x.ndim))
 
 
 def channel_shape(x):
-    """(1, C) or (1, C, 1): the shape that broadcasts a per-channel vector against x."""
+    """(1, C), (1, C, 1) or (1, C, 1, 1): the shape that broadcasts a per-channel vector against x."""
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 

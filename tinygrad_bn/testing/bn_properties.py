@@ -4,18 +4,23 @@ Each ``check_*`` function takes the implementation under test and one input
 (a Case from bn_cases, and a seed for the random directions it needs),
 returns None when the property holds and raises PropertyFailure when it does
 not.  A training-mode implementation is called as ``batch_norm(x, weight,
-bias, eps=...)``, weight and bias None without affine, like the library's two:
-``batch_norm_composed`` (nn/batchnorm_reference.py) and ``fused`` below.
+bias, eps=...)``, weight and bias None without affine, like the library's
+``batch_norm_composed`` (nn/batchnorm_reference.py), ``fused`` below, and a
+layer run as such a function, ``through_layer(nn.BatchNorm2d)``.  The cases
+may be (N, C), (N, C, L) or (N, C, H, W): every property holds per channel
+whatever the axes a channel's values lie along.
 
     check_output_statistics      mean(y) = beta, var(y) = gamma^2 s2/(s2 + eps), per channel
     check_gradient_identities    sum dx = 0 and (eps = 0) sum dx x_hat = 0, per channel;
                                  dgamma = sum dy x_hat, dbeta = sum dy
-    check_scale_invariance       BN((aW)u) = BN(Wu) and dL/d(aW) = dL/dW / a   (paper, section 3.3)
+    check_scale_invariance       BN(z(aW)) = BN(z(W)) and dL/d(aW) = dL/dW / a   (paper, section 3.3),
+                                 z a fully connected layer, or a convolution on (N, C, H, W)
     check_shift_invariance       BN(x + b) = BN(x), gradients included
     check_same_as                output, first (and second) derivatives equal a reference's
     check_gradcheck              first derivatives against central differences (tg.gradcheck)
     check_gradgradcheck          second derivatives likewise (tg.gradgradcheck)
     check_population_statistics  recompute_population_stats is Algorithm 2, computed in NumPy
+                                 (on a fully connected model, or a convolutional one)
 
 x_hat and s2 come from NumPy (bn_cases), never from the code under test.
 The running-statistics rules, a sequence of steps rather than one input,
@@ -23,6 +28,7 @@ are a state machine of their own: bn_running_stats.py.
 """
 import numpy as np
 from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import functional as F
 from .. import nn
@@ -96,6 +102,21 @@ def fused(x, weight=None, bias=None, eps=1e-5):
     if eps > 0:
         return F.batch_norm(x, None, None, weight, bias, training=True, eps=eps)
     return BatchNorm.apply(x, weight, bias, None, None, 0.0, eps)
+
+
+def through_layer(layer):
+    """``layer`` (nn.BatchNorm1d, nn.BatchNorm2d, or a class of your own taking their
+    arguments) in training mode, called like batch_norm_composed: each call builds
+    the layer for x's channels, dtype and device, with the given weight and bias
+    as its parameters (so the gradients a property asks for are the layer's own),
+    and returns layer(x).  Like PyTorch's layers, it refuses eps = 0 in training."""
+    def batch_norm(x, weight=None, bias=None, eps=1e-5):
+        bn = layer(x.shape[1], eps=eps, affine=weight is not None, device=x.device, dtype=x.dtype)
+        if weight is not None:
+            bn._parameters.update(weight=weight, bias=bias)
+        return bn(x)
+    batch_norm.__qualname__ = f"through_layer({layer.__name__})"
+    return batch_norm
 
 
 def differentiable_inputs(case, dtype=float64, device="cpu"):
@@ -200,30 +221,50 @@ def check_gradient_identities(batch_norm, case, seed, dtype=float64, device="cpu
                      quantity="dbias", should="dbeta should be sum(dy) over each channel", **where)
 
 
-def check_scale_invariance(batch_norm, case, scale, seed, dtype=float64, device="cpu"):
-    """Section 3.3: with z = u W^T, BN((aW) u) = BN(W u) and dL/d(aW) = (1/a) dL/dW
-    (exact with eps = 0, which the guaranteed spread makes safe)."""
-    rng = np.random.default_rng(seed)
+def _layer_before(case, rng):
+    """(u, W, z, (names of z(u, aW) and z(u, W), a description)): the layer z(u, W) whose
+    output BN normalises in the scale-invariance check.  For (N, C) and (N, C, L) cases a
+    fully connected one, z(u, W) = u W^T with u the first C columns; for (N, C, H, W)
+    cases a 3x3 convolution with C filters, z(u, W) = conv2d(u, W, padding=1), which
+    keeps u's shape.  W is random, its identity part (the centre tap of the kernel)
+    raised by 2 to keep it well conditioned."""
+    if case.x.ndim == 4:
+        u, c = case.x, case.channels
+        w = rng.standard_normal((c, c, 3, 3))
+        w[:, :, 1, 1] += 2 * np.eye(c)
+        return u, w, lambda u, weight: F.conv2d(u, weight, padding=1), \
+            ("conv2d(u, aW)", "conv2d(u, W)", "z = conv2d(u, aW) with W a 3x3 kernel, padding 1")
     u = case.x if case.x.ndim == 2 else case.x[:, :, 0]
     w = rng.standard_normal((u.shape[1], u.shape[1])) + 2 * np.eye(u.shape[1])
+    return u, w, lambda u, weight: u @ weight.T, \
+        ("u (aW)^T", "u W^T", f"z = u (aW)^T with u its first {u.shape[1]} columns")
+
+
+def check_scale_invariance(batch_norm, case, scale, seed, dtype=float64, device="cpu"):
+    """Section 3.3: for the layer z(u, W) before BN (fully connected, or a convolution
+    on (N, C, H, W) cases: _layer_before), BN(z(u, aW)) = BN(z(u, W)) and
+    dL/d(aW) = (1/a) dL/dW (exact with eps = 0, which the guaranteed spread makes safe)."""
+    rng = np.random.default_rng(seed)
+    u, w, layer, (scaled, plain, described) = _layer_before(case, rng)
     dy = rng.standard_normal(u.shape)
     results = []
     for a in (1.0, scale):
         weight = tensor(a * w, dtype=dtype, device=device, requires_grad=True)
-        z = tensor(u, dtype=dtype, device=device) @ weight.T
+        z = layer(tensor(u, dtype=dtype, device=device), weight)
         values = np.asarray(z.detach().numpy(), dtype=np.float64)
-        if np.any(values.std(axis=0) < 1e-2 * np.abs(values).max(axis=0)):
-            return                  # a channel of W u is nearly constant: centring it cancels
+        axes = reduction_axes(values)
+        if np.any(values.std(axis=axes) < 1e-2 * np.abs(values).max(axis=axes)):
+            return                  # a channel of z is nearly constant: centring it cancels
                                     # most digits (in float32 all of them), so no identity is exact
         y = batch_norm(z, None, None, eps=0.0)
-        context = f"z = u (aW)^T with u its first {u.shape[1]} columns, a = {scale:.4g} (seed {seed})"
+        context = f"{described}, a = {scale:.4g} (seed {seed})"
         (dweight,) = gradients_of(y, [weight], dy, case, names=("dL/dW",), context=context)
         results.append((y.detach().numpy(), dweight.numpy() * a))
     (y1, g1), (ya, ga) = results
     tol = TOLERANCE[dtype] * 100
     where = dict(case=case, context=context)
-    assert_close(ya, y1, rtol=1e-7, atol=tol, what="BN(u (aW)^T)", quantity="output", **where,
-                 should="BN should be scale invariant (section 3.3): BN(u (aW)^T) should equal BN(u W^T)")
+    assert_close(ya, y1, rtol=1e-7, atol=tol, what=f"BN({scaled})", quantity="output", **where,
+                 should=f"BN should be scale invariant (section 3.3): BN({scaled}) should equal BN({plain})")
     assert_close(ga, g1, rtol=1e-7, atol=tol * (np.abs(g1).max() + 1), what="a dL/d(aW)", quantity="dx", **where,
                  should="the gradient for aW should be 1/a times the gradient for W (section 3.3)")
 
@@ -246,17 +287,17 @@ def check_shift_invariance(batch_norm, case, seed, dtype=float64, device="cpu"):
 
 
 def check_same_as(batch_norm, reference, case, seed, order=2, rtol=1e-9, atol=1e-11,
-                  reference_name="the reference"):
+                  reference_name="the reference", device="cpu"):
     """The output, the gradients for a random upstream gradient dy and (``order``
     2) the second derivatives, the gradients of <dx, v> for a random v, equal
-    those of ``reference`` (float64)."""
+    those of ``reference`` (float64, both on ``device``)."""
     rng = np.random.default_rng(seed)
     dy, v = rng.standard_normal(case.x.shape), rng.standard_normal(case.x.shape)
     context = f"dy and v from seed {seed}"
-    expected_inputs = differentiable_inputs(case)
+    expected_inputs = differentiable_inputs(case, device=device)
     expected_y = of_inputs(reference, case)(*expected_inputs)
-    expected = grad(expected_y, expected_inputs, tensor(dy), create_graph=order == 2)
-    inputs = differentiable_inputs(case)
+    expected = grad(expected_y, expected_inputs, tensor(dy, device=device), create_graph=order == 2)
+    inputs = differentiable_inputs(case, device=device)
     y = output_of(batch_norm, inputs, case)
     where = dict(rtol=rtol, atol=atol, case=case, context=context)
     assert_close(y.detach().numpy(), expected_y.detach().numpy(), what="the output", quantity="output",
@@ -271,8 +312,8 @@ def check_same_as(batch_norm, reference, case, seed, order=2, rtol=1e-9, atol=1e
         fail("the second derivatives should exist: with create_graph=True, dx should itself be "
              "differentiable", "dx does not require grad: the backward pass computed it outside autograd "
              "(arrays, .data, Tensor.wrap)", "second derivatives", case, context)
-    second = grad((grads[0] * tensor(v)).sum(), inputs, allow_unused=True)
-    expected_second = grad((expected[0] * tensor(v)).sum(), expected_inputs, allow_unused=True)
+    second = grad((grads[0] * tensor(v, device=device)).sum(), inputs, allow_unused=True)
+    expected_second = grad((expected[0] * tensor(v, device=device)).sum(), expected_inputs, allow_unused=True)
     for name, s, e in zip(INPUTS, second, expected_second):
         should = f"the second derivatives d<dx, v>/d{name} should equal {reference_name}'s"
         if (s is None) != (e is None):
@@ -316,7 +357,19 @@ def check_gradgradcheck(batch_norm, case, device="cpu"):
 
 
 POPULATION_MODEL = "Linear(5, 4) -> BatchNorm1d(4) -> Sigmoid -> Linear(4, 3) -> BatchNorm1d(3, momentum=0.3)"
-BN_LAYERS = (1, 4)      # where the BatchNorm1d layers sit in that Sequential
+POPULATION_MODEL_CONV = ("Conv2d(2, 4, 3, padding=1) -> BatchNorm2d(4) -> Sigmoid -> Flatten -> Linear(36, 3) "
+                         "-> BatchNorm1d(3, momentum=0.3)")
+
+
+def population_model(conv=False):
+    """(model, where its two BN layers sit, the shape of one input): POPULATION_MODEL
+    on (5,) inputs, or with ``conv`` POPULATION_MODEL_CONV on (2, 3, 3) images, in float64."""
+    if conv:
+        layers = (nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.Sigmoid(), nn.Flatten(), nn.Linear(36, 3),
+                  nn.BatchNorm1d(3, momentum=0.3))
+        return nn.Sequential(*layers).double(), (1, 5), (2, 3, 3)
+    layers = (nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Sigmoid(), nn.Linear(4, 3), nn.BatchNorm1d(3, momentum=0.3))
+    return nn.Sequential(*layers).double(), (1, 4), (5,)
 
 
 def population_cases():
@@ -326,49 +379,62 @@ def population_cases():
                                   "batch_size": st.integers(2, 8), "training": st.booleans()})
 
 
-def numpy_population_stats(parameters, inputs):
-    """Algorithm 2 by hand for POPULATION_MODEL, from its parameters (NumPy arrays, in
-    the order model.parameters() gives them) and the batches: for each BN layer,
-    the average of the batch means of its input and m/(m-1) times the average of
-    the biased batch variances, the network running with batch statistics."""
+def numpy_conv2d(x, w, b, padding):
+    """conv2d (stride 1) written out: y[n, o, i, j] = b[o] + sum_{c, r, s} w[o, c, r, s] x_pad[n, c, i + r, j + s]."""
+    k = w.shape[2]
+    padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(padded, (k, k), axis=(2, 3))          # (N, C, H_out, W_out, k, k)
+    return np.einsum("nchwij,ocij->nohw", windows, w) + b.reshape(1, -1, 1, 1)
+
+
+def numpy_population_stats(parameters, inputs, conv=False):
+    """Algorithm 2 by hand for population_model(conv), from its parameters (NumPy
+    arrays, in the order model.parameters() gives them) and the batches: for each BN
+    layer, the average of the batch means of its input and m/(m-1) times the average
+    of the biased batch variances (m values per channel: N, or N * H * W after the
+    convolution), the network running with batch statistics."""
     w1, b1, gamma1, beta1, w2, b2, gamma2, beta2 = parameters
-    means, variances = [[], []], [[], []]
+    means, variances, values_per_channel = [[], []], [[], []], [0, 0]
 
     def batch_norm(z, k, gamma, beta):
-        means[k].append(z.mean(axis=0))
-        variances[k].append(z.var(axis=0))
+        axes = reduction_axes(z)
+        means[k].append(z.mean(axis=axes))
+        variances[k].append(z.var(axis=axes))
+        values_per_channel[k] = z.size // z.shape[1]
         return numpy_affine(numpy_normalize(z)[0], gamma, beta)
 
     for x in inputs:
-        h = 1 / (1 + np.exp(-batch_norm(x @ w1.T + b1, 0, gamma1, beta1)))
-        batch_norm(h @ w2.T + b2, 1, gamma2, beta2)
-    m = len(inputs[0])
-    return [(np.mean(means[k], axis=0), m / (m - 1) * np.mean(variances[k], axis=0)) for k in (0, 1)]
+        z = numpy_conv2d(x, w1, b1, padding=1) if conv else x @ w1.T + b1
+        h = 1 / (1 + np.exp(-batch_norm(z, 0, gamma1, beta1)))
+        batch_norm(h.reshape(len(h), -1) @ w2.T + b2, 1, gamma2, beta2)
+    return [(np.mean(means[k], axis=0), m / (m - 1) * np.mean(variances[k], axis=0))
+            for k, m in enumerate(values_per_channel)]
 
 
-def check_population_statistics(recompute, seed, batches=4, batch_size=6, training=False):
+def check_population_statistics(recompute, seed, batches=4, batch_size=6, training=False, conv=False):
     """``recompute(model, batches)`` (as nn.recompute_population_stats) sets each
-    BatchNorm1d of POPULATION_MODEL to Algorithm 2's population statistics over
-    the batches (given as (input, target) pairs, as a DataLoader yields them),
+    BN layer of POPULATION_MODEL (with ``conv``: the BatchNorm2d and the
+    BatchNorm1d of POPULATION_MODEL_CONV) to Algorithm 2's population statistics
+    over the batches (given as (input, target) pairs, as a DataLoader yields them),
     returns the model, and leaves every mode, momentum, num_batches_tracked and
     parameter (with no .grad) as it was."""
     rng = np.random.default_rng(seed)
-    model = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Sigmoid(), nn.Linear(4, 3),
-                          nn.BatchNorm1d(3, momentum=0.3)).double()
+    model, (first, second), input_shape = population_model(conv)
     for p in model.parameters():
         p.data[...] = rng.uniform(-1, 1, p.shape)
-    model[1](tensor(rng.normal(size=(7, 4))))          # some history that must not leak in
+    model[first](tensor(rng.normal(size=(7, 4) + input_shape[1:])))   # some history that must not leak in
     model.train(training)
-    inputs = [rng.normal(1, 2, size=(batch_size, 5)) for _ in range(batches)]
+    inputs = [rng.normal(1, 2, size=(batch_size,) + input_shape) for _ in range(batches)]
     parameters = [p.detach().numpy().copy() for p in model.parameters()]
-    expected = numpy_population_stats(parameters, inputs)
-    context = (f"the model {POPULATION_MODEL} in {'training' if training else 'eval'} mode and {batches} "
-               f"batch(es) of shape ({batch_size}, 5) (seed {seed})")
+    expected = numpy_population_stats(parameters, inputs, conv)
+    context = (f"the model {POPULATION_MODEL_CONV if conv else POPULATION_MODEL} in "
+               f"{'training' if training else 'eval'} mode and {batches} batch(es) of shape "
+               f"{(batch_size,) + input_shape} (seed {seed})")
     returned = recompute(model, [(tensor(x), None) for x in inputs])
     if returned is not model:
         fail("recompute_population_stats should return the model", f"it returned {type(returned).__name__}",
              "return value", context=context)
-    for index, (mean, var) in zip(BN_LAYERS, expected):
+    for index, (mean, var) in zip((first, second), expected):
         bn = model[index]
         assert_close(bn.running_mean.numpy(), mean, rtol=1e-10, atol=1e-12, what="running_mean",
                      quantity="running_mean", context=f"{context}, layer model[{index}]", per_channel=True,
@@ -383,11 +449,11 @@ def check_population_statistics(recompute, seed, batches=4, batch_size=6, traini
     if moved:
         fail(f"every module should be left in the mode it was in ({'training' if training else 'eval'})",
              f"{moved[0]} is not", "modes", context=context)
-    momenta = (model[1].momentum, model[4].momentum)
+    momenta = (model[first].momentum, model[second].momentum)
     if momenta != (0.1, 0.3):
         fail("the momenta should be left as they were, (0.1, 0.3)", f"they are {momenta}", "momentum",
              context=context)
-    tracked = (model[1].num_batches_tracked.item(), model[4].num_batches_tracked.item())
+    tracked = (model[first].num_batches_tracked.item(), model[second].num_batches_tracked.item())
     if tracked != (1, 0):
         fail("num_batches_tracked should be left as it was, (1, 0)", f"it is {tracked}", "num_batches_tracked",
              context=context)

@@ -1,4 +1,4 @@
-"""The running statistics of BatchNorm1d under any sequence of use: a Hypothesis state machine.
+"""The running statistics of BatchNorm1d and BatchNorm2d under any sequence of use: a Hypothesis state machine.
 
 ``RunningStatsMachine`` drives a layer through interleaved training steps,
 eval calls, reset_running_stats() and momentum changes (float or None) and
@@ -11,15 +11,16 @@ of PyTorch's rules:
             running_var  = (1 - f) running_var  + f s2_B m / (m - 1)
     eval:   out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta
 
-An empty training batch (N = 0 or L = 0) gives an empty output, counts in
-num_batches_tracked and changes no statistic (as torch 2.13 does).  A training
-batch that raises (one value per channel; NaN statistics under
-tg.detect_anomaly()) changes nothing, num_batches_tracked included (torch 2.13
-counts the batch before it fails).
+The batches have the shapes the layer takes ((N, C) and (N, C, L), or
+(N, C, H, W): ``ndims``).  An empty training batch (N = 0, or L or H = 0)
+gives an empty output, counts in num_batches_tracked and changes no
+statistic (as torch 2.13 does).  A training batch that raises (one value per
+channel; NaN statistics under tg.detect_anomaly()) changes nothing,
+num_batches_tracked included (torch 2.13 counts the batch before it fails).
 
 A broken rule raises PropertyFailure naming the steps that led to it (which
 Hypothesis first shrinks to as few as it can).  ``check_running_statistics``
-runs the machine on a BatchNorm1d class: the library's, or one of your own.
+runs the machine on a BatchNorm class: the library's, or one of your own.
 """
 from contextlib import contextmanager
 
@@ -32,7 +33,7 @@ from .. import nn
 from ..autograd import AnomalyError, detect_anomaly
 from ..creation import tensor, zeros
 from ..tensor import float32, float64
-from .bn_cases import channel_shape, numpy_normalize, reduction_axes
+from .bn_cases import BATCHNORM1D_NDIMS, channel_shape, numpy_normalize, reduction_axes, spatial_sizes
 from .bn_properties import PropertyFailure, assert_close, fail
 
 EPS = 1e-5
@@ -47,9 +48,9 @@ RULES = {
 
 
 class RunningStatsMachine(RuleBasedStateMachine):
-    def __init__(self, layer, device, dtype, edge_cases):
+    def __init__(self, layer, device, dtype, edge_cases, ndims):
         super().__init__()
-        self.layer, self.device, self.dtype, self.edge_cases = layer, device, dtype, edge_cases
+        self.layer, self.device, self.dtype, self.edge_cases, self.ndims = layer, device, dtype, edge_cases, ndims
         self.steps = []
 
     def _so_far(self):
@@ -78,8 +79,8 @@ class RunningStatsMachine(RuleBasedStateMachine):
         self.momentum = momentum
         self.mean, self.var, self.tracked = np.zeros(channels), np.ones(channels), 0
 
-    def _input(self, batch, length):
-        shape = (batch, self.bn.num_features) + (() if length is None else (length,))
+    def _input(self, batch, spatial):
+        shape = (batch, self.bn.num_features) + spatial
         x = self.rng.standard_normal(shape) * self.rng.uniform(0.5, 3) + self.rng.uniform(-4, 4)
         return x.astype(self.dtype).astype(np.float64)      # exactly representable in both dtypes
 
@@ -96,10 +97,10 @@ class RunningStatsMachine(RuleBasedStateMachine):
     def _affine(self, x, x_hat):
         return x_hat * self.gamma.reshape(channel_shape(x)) + self.beta.reshape(channel_shape(x))
 
-    @rule(batch=st.integers(2, 64), length=st.none() | st.integers(1, 4))
-    def train_step(self, batch, length):
+    @rule(batch=st.integers(2, 64), data=st.data())
+    def train_step(self, batch, data):
         self.bn.train()
-        x = self._input(batch, length)
+        x = self._input(batch, data.draw(spatial_sizes(self.ndims), label="spatial sizes"))
         x_hat, s2 = numpy_normalize(x, EPS)
         self._check_output(x, self._affine(x, x_hat), "training",
                            "gamma (x - mu_B)/sqrt(s2_B + eps) + beta, with the batch's mean and biased variance")
@@ -109,22 +110,26 @@ class RunningStatsMachine(RuleBasedStateMachine):
         self.mean = (1 - factor) * self.mean + factor * x.mean(axis=reduction_axes(x))
         self.var = (1 - factor) * self.var + factor * s2.reshape(-1) * m / (m - 1)
 
-    @rule(batch=st.integers(1, 64), length=st.none() | st.integers(1, 4))
-    def eval_call(self, batch, length):
+    @rule(batch=st.integers(1, 64), data=st.data())
+    def eval_call(self, batch, data):
         self.bn.eval()
-        x = self._input(batch, length)
+        x = self._input(batch, data.draw(spatial_sizes(self.ndims), label="spatial sizes"))
         shape = channel_shape(x)
         x_hat = (x - self.mean.reshape(shape)) / np.sqrt(self.var.reshape(shape) + EPS)
         self._check_output(x, self._affine(x, x_hat), "eval",
                            "gamma (x - running_mean)/sqrt(running_var + eps) + beta")
 
     @precondition(lambda self: self.edge_cases)
-    @rule(empty=st.sampled_from(["N = 0", "L = 0"]))
+    @rule(empty=st.sampled_from(["N = 0", "a spatial size 0"]))
     def empty_train_step(self, empty):
         """An empty batch gives an empty output, counts in num_batches_tracked and changes
         no statistic (as torch 2.13 does)."""
         self.bn.train()
-        shape = (0, self.bn.num_features) if empty == "N = 0" else (3, self.bn.num_features, 0)
+        channels = self.bn.num_features
+        if empty == "N = 0":
+            shape = (0, channels) + (2,) * (min(self.ndims) - 2)
+        else:                                              # (3, C, 0) or (3, C, 0, 2)
+            shape = (3, channels, 0) + (2,) * (max(self.ndims) - 3)
         with self._step(f"training on an empty batch of shape {shape}"):
             y = self.bn(zeros(shape, dtype=self.dtype, device=self.device))
         if y.shape != shape or y.dtype != self.dtype:
@@ -133,15 +138,16 @@ class RunningStatsMachine(RuleBasedStateMachine):
         self.tracked += 1
 
     @precondition(lambda self: self.edge_cases)
-    @rule(length=st.none() | st.just(1), failure=st.sampled_from(["one value per channel", "NaN"]))
-    def failed_train_step(self, length, failure):
+    @rule(data=st.data(), failure=st.sampled_from(["one value per channel", "NaN"]))
+    def failed_train_step(self, data, failure):
         """A training batch that raises (one value per channel; NaN statistics under
         detect_anomaly) changes nothing, num_batches_tracked included."""
         self.bn.train()
+        ones = data.draw(spatial_sizes(self.ndims, max_per_sample=1), label="spatial sizes")
         if failure == "one value per channel":
-            x, expected = self._input(1, length), ValueError
+            x, expected = self._input(1, ones), ValueError
         else:
-            x, expected = self._input(4, length), AnomalyError
+            x, expected = self._input(4, ones), AnomalyError
             x[1, 0] = np.nan
         self.steps.append(f"training on a batch of shape {x.shape} that must raise ({failure})")
         try:
@@ -183,8 +189,11 @@ class RunningStatsMachine(RuleBasedStateMachine):
                          what=name, quantity=name, should=RULES[name], context=self._so_far(), per_channel=True)
 
 
-def check_running_statistics(layer=nn.BatchNorm1d, device="cpu", dtype=float64, settings=None, edge_cases=True):
+def check_running_statistics(layer=nn.BatchNorm1d, device="cpu", dtype=float64, settings=None, edge_cases=True,
+                             ndims=BATCHNORM1D_NDIMS):
     """Run the machine on ``layer``, a class called as ``layer(channels, momentum=...)``
-    with BatchNorm1d's attributes; raises PropertyFailure at the first broken rule.
-    ``edge_cases`` adds empty batches and batches that must raise to the steps."""
-    run_state_machine_as_test(lambda: RunningStatsMachine(layer, device, dtype, edge_cases), settings=settings)
+    with BatchNorm1d's attributes, on batches of the ranks ``ndims`` (bn_cases:
+    BATCHNORM1D_NDIMS, or BATCHNORM2D_NDIMS for a BatchNorm2d); raises
+    PropertyFailure at the first broken rule.  ``edge_cases`` adds empty batches
+    and batches that must raise to the steps."""
+    run_state_machine_as_test(lambda: RunningStatsMachine(layer, device, dtype, edge_cases, ndims), settings=settings)

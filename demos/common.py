@@ -1,4 +1,4 @@
-"""What every demo shares: its command line, data, progress line, JSON record and figure style.
+"""What every demo shares: its command line, data, twin ResNets, progress line, JSON record and figure style.
 
 Each demo is ``python demos/<name>.py`` with at least ``--out``, ``--seed``,
 ``--device`` and ``--quick``, and writes one PNG and one JSON into ``--out``.
@@ -7,6 +7,7 @@ demo's numbers, so a figure can always be traced back to the run that made it.
 """
 import argparse
 import json
+import math
 import platform
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_bn as tg
-from tinygrad_bn import data
+from tinygrad_bn import data, models, nn
 
 # One look for "without BN" and one for "with BN" in every figure, so a reader
 # who has learnt it on one figure reads every other one the same way.
@@ -25,6 +26,8 @@ STYLE = {
     "bn": {"color": "tab:blue", "linestyle": "-", "label": "with BN"},
 }
 DATASETS = ("auto", "mnist", "mnist-t10k", "digits")
+IMAGE_DATASETS = ("auto", "cifar10", "mnist", "mnist-t10k", "digits")
+IMAGE_AUTO = "auto: CIFAR-10 when it is found under the data root, else MNIST, else the MNIST test set, else digits"
 
 
 def style(name, **changes):
@@ -44,13 +47,15 @@ def demo_parser(description, default_out):
     return parser
 
 
-def add_dataset_flags(parser, default="auto"):
-    """``--dataset`` and ``--data-root``, the same in every demo that trains on digits or MNIST."""
-    parser.add_argument("--dataset", choices=DATASETS, default=default,
-                        help="auto: MNIST when its four files are found under the data root, else digits; "
-                             "mnist-t10k: the official 10,000-image MNIST test set split 8,000/2,000")
+def add_dataset_flags(parser, default="auto", choices=DATASETS,
+                      auto="auto: MNIST when its four files are found under the data root, else digits"):
+    """``--dataset`` and ``--data-root``, the same in every demo that trains on digits, MNIST (or CIFAR-10);
+    ``auto`` says what ``--dataset auto`` picks in this demo."""
+    parser.add_argument("--dataset", choices=choices, default=default,
+                        help=f"{auto}; mnist-t10k: the official 10,000-image MNIST test set split 8,000/2,000")
     parser.add_argument("--data-root", default=None,
-                        help="where MNIST files are looked for (default: $TINYGRAD_BN_DATA, else the user cache)")
+                        help="where MNIST (and CIFAR-10) files are looked for "
+                             "(default: $TINYGRAD_BN_DATA, else the user cache)")
 
 
 def load_dataset(name, root=None, seed=0):
@@ -77,6 +82,55 @@ def load_dataset(name, root=None, seed=0):
     description = {"name": name, "description": note, "train_size": len(train.labels),
                    "test_size": len(test.labels), "input_features": int(train.images[0].size)}
     return train, test, description
+
+
+def load_image_dataset(name, root=None, seed=0):
+    """(train, test, description) for the convolutional demos: images (N, C, H, W), each channel
+    standardised with the training split's mean and std (as CIFAR-10 usually is).
+
+    ``auto`` takes CIFAR-10 when it is found under the data root, else MNIST
+    (both splits), else the 8,000/2,000 split of the MNIST test set, else the
+    digits, and says which; the grey images of ``load_dataset`` become
+    (N, 1, side, side) with the same pixels.
+    """
+    if name == "auto":
+        name = ("cifar10" if data.cifar10_available(root) else
+                "mnist" if data.mnist_available(root, train=True) and data.mnist_available(root, train=False) else
+                "mnist-t10k" if data.mnist_available(root, train=False) else "digits")
+        print(f"--dataset auto: using {name}" + ("" if name == "cifar10" else
+              " (CIFAR-10 not found under the data root; `python -m tinygrad_bn.data download cifar10` fetches it)"))
+    if name == "cifar10":
+        train, test = data.CIFAR10(root, train=True), data.CIFAR10(root, train=False)
+        description = {"name": name, "description": "CIFAR-10 (50,000 training / 10,000 test colour images, 32x32)",
+                       "train_size": len(train.labels), "test_size": len(test.labels)}
+    else:
+        train, test, description = load_dataset(name, root, seed)
+        side = math.isqrt(train.images.shape[1])
+        train, test = (data.ArrayDataset(split.images.reshape(len(split.labels), 1, side, side), split.labels)
+                       for split in (train, test))
+    scaler = data.Standardize(per_channel=True).fit(train.images)
+    train, test = (data.ArrayDataset(scaler.transform(split.images), split.labels) for split in (train, test))
+    description.update(image_shape=list(train.images.shape[1:]), input_features=int(train.images[0].size),
+                       preprocessing="each channel standardised with the training split's mean and std")
+    return train, test, description
+
+
+def seeded_subset(dataset, size, seed):
+    """The first ``size`` examples of ``dataset`` in a permutation drawn with ``seed`` (all of them if size is None)."""
+    order = np.random.default_rng(seed).permutation(len(dataset.labels))[:size]
+    return data.ArrayDataset(dataset.images[order], dataset.labels[order])
+
+
+def twin_resnets(depth, width, in_channels, classes):
+    """He et al.'s CIFAR ResNet (``models.ResNet``, He-normal weights) without BN and with BatchNorm2d,
+    from the same initial weights: the BN twin takes the plain one's, so the two differ only by the
+    normalization (and the plain one's zero convolution biases, which stand in for BN's beta)."""
+    plain = models.ResNet(depth, classes, in_channels, norm=None, width=width)
+    bn = models.ResNet(depth, classes, in_channels, norm=nn.BatchNorm2d, width=width)
+    for (_, a), (_, b) in zip(plain.weighted_layers(), bn.weighted_layers()):
+        b.weight.data[...] = a.weight.data
+    bn.fc.bias.data[...] = plain.fc.bias.data
+    return {"plain": plain, "bn": bn}
 
 
 @contextmanager

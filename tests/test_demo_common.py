@@ -1,7 +1,15 @@
-"""demos/common.py: the progress line fits a log, and one style means "without BN" / "with BN" everywhere."""
+"""demos/common.py: the progress line fits a log, one style means "without BN" / "with BN" everywhere, and the
+conv demos' images are the data sets' pixels, standardised."""
 import io
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from tinygrad_bn import data
 from demos import common
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 class Terminal(io.StringIO):
@@ -43,3 +51,33 @@ def test_one_style_for_without_and_with_bn():
     assert plain["color"] != bn["color"] and plain["linestyle"] != bn["linestyle"]
     assert (plain["label"], bn["label"]) == ("without BN", "with BN")
     assert common.style("bn", marker="o") == {**bn, "marker": "o"}
+
+
+def test_image_dataset_is_the_digits_as_standardised_1x8x8_images():
+    train, test, description = common.load_image_dataset("digits")
+    flat = data.Digits(train=True).images.astype(np.float64)            # (1437, 64) rows, row-major pixels
+    assert train.images.shape == (1437, 1, 8, 8) and test.images.shape == (360, 1, 8, 8)
+    mean, std = flat.mean(), flat.std()                                 # one channel: over every pixel
+    expected = ((flat - mean) / std).reshape(1437, 8, 8)
+    np.testing.assert_allclose(train.images[:, 0], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(train.labels, data.Digits(train=True).labels)
+    assert description["image_shape"] == [1, 8, 8] and description["train_size"] == 1437
+
+
+def test_image_dataset_reads_the_mnist_test_files_as_1x28x28_images():
+    train, test, description = common.load_image_dataset("mnist-t10k", SHARED_MNIST, seed=0)
+    assert train.images.shape == (8000, 1, 28, 28) and test.images.shape == (2000, 1, 28, 28)
+    assert abs(train.images.mean()) < 1e-4 and train.images.std() == pytest.approx(1, abs=1e-4)
+    rows, _, _ = common.load_dataset("mnist-t10k", SHARED_MNIST, seed=0)
+    first = rows.images[0].astype(np.float64)                           # the same image as a row of 784
+    standardised = (first - rows.images.mean(dtype=np.float64)) / rows.images.std(dtype=np.float64)
+    np.testing.assert_allclose(train.images[0, 0].ravel(), standardised, rtol=1e-4, atol=1e-4)
+
+
+def test_seeded_subset_is_a_reproducible_choice_without_repeats():
+    dataset = data.ArrayDataset(np.arange(50, dtype=np.float32)[:, None], np.arange(50))
+    a, b = common.seeded_subset(dataset, 20, 3), common.seeded_subset(dataset, 20, 3)
+    assert np.array_equal(a.labels, b.labels) and len(set(a.labels.tolist())) == 20
+    np.testing.assert_array_equal(a.images[:, 0], a.labels)             # images and labels stay paired
+    assert not np.array_equal(a.labels, common.seeded_subset(dataset, 20, 4).labels)
+    assert sorted(common.seeded_subset(dataset, None, 0).labels.tolist()) == list(range(50))

@@ -1,13 +1,34 @@
 """Gradients of a deep network at initialisation, with and without BN (Bjorck et al., 2018).
 
-    python demos/gradient_histograms.py            # 110 layers of width 256, a batch of 256 digits
-    python demos/gradient_histograms.py --quick    # 30 layers of width 64, a batch of 64
+    python demos/gradient_histograms.py               # ResNet-110, a batch of 128 images (CIFAR-10 when found)
+    python demos/gradient_histograms.py --quick       # ResNet-14, a batch of 64
+    python demos/gradient_histograms.py --arch fc     # the fully connected forms: 110 layers of width 256, 256 digits
 
 Bjorck, Gomes, Selman & Weinberger (2018), "Understanding Batch Normalization",
-show histograms of the gradients of the middle layer of a 110-layer ResNet at
-initialisation: without BN they are heavy-tailed and orders of magnitude
-larger; with BN they are concentrated around the mean.  This demo asks the same
-question of fully connected ReLU networks, in two forms, each once without
+show "histograms over the gradients at initialization for (midpoint) layer 55"
+of a 110-layer ResNet on CIFAR-10, with BN and without: "for the unnormalized
+network, the gradients are distributed with heavy tails, whereas for the
+normalized networks the gradients are concentrated around the mean"; they are
+also orders of magnitude larger.
+
+``--arch resnet110`` (the default) is their setting: He et al.'s CIFAR
+ResNet-110 (``models.resnet110``: option A shortcuts, He-normal weights), once
+with BatchNorm2d after every convolution, in training mode (batch
+statistics), and once without (``norm=None``: the convolutions get zero
+biases instead), the two starting from the same weights.  One batch of
+``--batch`` 128 training images (the mini-batch size of He et al.'s CIFAR
+training, section 4.2), cross-entropy loss, one backward pass; the quantity is
+the gradient of the weights of the midpoint layer, layer 55 of the 110
+(``midpoint_layer()``: ``layer2.8.conv2``, 32 x 32 x 3 x 3 weights).  The
+images are CIFAR-10's when they are found under the data root.  Otherwise, and
+said so in the output, the offline substitute is real images the machine has:
+MNIST's (1 x 28 x 28, through ``in_channels=1``; the test set's 8,000/2,000
+split when only the test files are there), else scikit-learn's 8x8 digits.
+Each channel is standardised with the training split's mean and std, as
+CIFAR-10 usually is.
+
+``--arch fc`` asks the same question of fully connected ReLU networks on one
+batch of ``--batch`` 256 digits (standardised per pixel), each once without
 and once with BatchNorm1d (training mode) before every hidden ReLU:
 
 * ``feedforward``: ``--depth`` Linear layers (input 64 -> ``--width`` -> ...
@@ -16,20 +37,20 @@ and once with BatchNorm1d (training mode) before every hidden ReLU:
   ReLU, then (depth - 2) / 2 blocks h <- relu(h + [BN] W2 relu([BN] W1 h)),
   then the 10-way output layer: the same number of weight layers.
 
-Every weight is He-normal (``nn.init.kaiming_normal_``), every bias zero; the
-network without BN and its BN twin start from the same weights.  One batch of
-``--batch`` scikit-learn digits (8x8, standardised per pixel with the training
-set's mean and std; not CIFAR-10, which Bjorck used), cross-entropy loss, one
-backward pass.  The gradient of the middle layer's weight matrix is summarised
-by its std, its percentiles of |g| (the ratio of the 99th to the median and to
-the mean magnitude: scale-free measures of spread), the share of exact zeros
-(dead ReLU units) and its kurtosis E[(g - mean)^4] / std^4 (3 for a Gaussian;
-computed with NumPy), also over the nonzero entries alone.  What to look for: without BN the gradient is
-heavy-tailed (kurtosis far above 3) in both networks; in the residual network
-it is also orders of magnitude larger, as in the paper.  In the plain
-feedforward network it is the other way round for the size: with BN the
-gradients grow geometrically towards the input at initialisation (Yang et al.,
-2019, "A mean field theory of batch normalization"), so the BN network's
+Their weights are He-normal (``nn.init.kaiming_normal_``), their biases zero.
+
+The gradient of the middle layer is summarised by its median magnitude and
+99th percentile of |g|, its std, the ratios of the 99th percentile to the
+median and to the mean magnitude (scale-free measures of spread), the share
+of exact zeros (dead ReLU units) and its kurtosis E[(g - mean)^4] / std^4 (3
+for a Gaussian; computed with NumPy), also over the nonzero entries alone;
+the JSON holds the ratios without / with BN of the median and the 99th
+percentile.  What to look for: without BN the gradient is heavy-tailed
+(kurtosis far above 3) in every network; in the ResNet-110 and the residual
+FC network it is also orders of magnitude larger, as in the paper.  In the
+plain feedforward network it is the other way round for the size: with BN the
+gradients grow geometrically towards the input at initialisation (Yang et
+al., 2019, "A mean field theory of batch normalization"), so the BN network's
 middle-layer gradients are the larger ones; the per-layer gradient norms
 (right-hand panels) show both effects.
 """
@@ -44,11 +65,19 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 
 import tinygrad_bn as tg                      # noqa: E402
 import tinygrad_bn.functional as F           # noqa: E402
-from tinygrad_bn import data, nn             # noqa: E402
-from demos.common import STYLE, Progress, demo_parser, pyplot, require_at_least, save_figure, save_run  # noqa: E402
+from tinygrad_bn import data, nn            # noqa: E402
+from demos.common import (IMAGE_AUTO, IMAGE_DATASETS, STYLE, Progress, add_dataset_flags, demo_parser,  # noqa: E402
+                          load_image_dataset, pyplot, require_at_least, save_figure, save_run, seeded_subset,
+                          twin_resnets)
 
-ARCHITECTURES = ("feedforward", "residual")
+# --arch -> the networks it compares, each once without and once with BN, and their defaults
+FAMILIES = {"resnet110": ("resnet",), "fc": ("feedforward", "residual")}
+DEFAULTS = {"resnet110": {"depth": 110, "width": 16, "batch": 128},
+            "fc": {"depth": 110, "width": 256, "batch": 256}}
+QUICK = {"resnet110": {"depth": 14, "width": 16, "batch": 64},
+         "fc": {"depth": 30, "width": 64, "batch": 64}}
 NETWORKS = ("plain", "bn")
+CLASSES = 10                     # every data set here: CIFAR-10, MNIST, the digits
 LABELS = {name: STYLE[name]["label"] for name in NETWORKS}
 BINS = 101
 STANDARDISED_RANGE = 15          # the overlay of standardised gradients spans +-15 std
@@ -56,14 +85,29 @@ STANDARDISED_RANGE = 15          # the overlay of standardised gradients spans +
 
 def parse_args(argv=None):
     p = demo_parser(__doc__.split("\n\n")[0], "runs/gradient_histograms")
-    p.add_argument("--depth", type=int, default=110, help="number of Linear layers, the output layer included")
-    p.add_argument("--width", type=int, default=256, help="units per hidden layer")
-    p.add_argument("--batch", type=int, default=256, help="digits in the batch")
+    p.add_argument("--arch", choices=sorted(FAMILIES), default="resnet110",
+                   help="resnet110: Bjorck et al.'s CIFAR ResNet; fc: its fully connected forms on digits")
+    p.add_argument("--depth", type=int, default=None,
+                   help="weighted layers, the output layer included (ResNet: 6n + 2); default 110")
+    p.add_argument("--width", type=int, default=None,
+                   help="ResNet: channels of the first stage (default 16); fc: units per hidden layer (256)")
+    p.add_argument("--batch", type=int, default=None, help="images in the batch (default 128; fc 256)")
+    add_dataset_flags(p, default=None, choices=IMAGE_DATASETS,
+                      auto=f"resnet110 only, default auto ({IMAGE_AUTO}); fc runs on the digits")
     args = p.parse_args(argv)
+    if args.arch == "fc" and args.dataset not in (None, "digits"):
+        p.error("the fully connected networks run on the digits: --dataset is for --arch resnet110")
+    args.dataset = args.dataset or ("auto" if args.arch == "resnet110" else "digits")
+    for name, default in DEFAULTS[args.arch].items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     if args.quick:
-        args.depth, args.width, args.batch = min(args.depth, 30), min(args.width, 64), min(args.batch, 64)
-    if args.depth < 4:
+        for name, limit in QUICK[args.arch].items():
+            setattr(args, name, min(getattr(args, name), limit))
+    if args.arch == "fc" and args.depth < 4:
         p.error(f"--depth must be at least 4 (input, two hidden, output layers), got {args.depth}")
+    if args.arch == "resnet110" and (args.depth < 8 or (args.depth - 2) % 6):
+        p.error(f"--depth of a CIFAR ResNet is 6n + 2 (8, 14, 20, ..., 110), got {args.depth}")
     require_at_least(p, args, ("width", "batch"), 2)
     return args
 
@@ -118,6 +162,7 @@ def initialise_twins(plain, bn):
                 nn.init.zeros_(dense.bias)
 
 
+
 # ---------------------------------------------------------------------- statistics
 def finite_or_none(value):
     """JSON has no NaN or infinity: those become None."""
@@ -161,34 +206,57 @@ def gradient_statistics(gradient):
 
 
 def digits_batch(size, seed, device):
-    """``size`` standardised training digits (a seeded choice) and their labels."""
+    """``size`` training digits (a seeded choice), standardised per pixel with the training set's statistics,
+    as rows, with their labels."""
     train = data.Digits(train=True)
     scaler = data.Standardize().fit(train.images)
-    rows = np.random.default_rng(seed).permutation(len(train.labels))[:size]
-    images = scaler.transform(train.images[rows]).astype(np.float32)
-    return tg.tensor(images, device=device), tg.tensor(train.labels[rows], device=device), train
+    batch = seeded_subset(train, size, seed)
+    return (tg.tensor(scaler.transform(batch.images), device=device), tg.tensor(batch.labels, device=device),
+            {"name": "digits", "description": "scikit-learn's handwritten digits (8x8), standardised per pixel "
+                                              "with the training set's statistics", "batch": size,
+             "input_features": int(batch.images.shape[1])})
+
+
+def image_batch(args):
+    """``--batch`` training images of ``--dataset`` (a seeded choice) as (N, C, H, W), with their labels."""
+    train, _, dataset = load_image_dataset(args.dataset, args.data_root, args.seed)
+    batch = seeded_subset(train, args.batch, args.seed)
+    return (tg.tensor(batch.images, device=args.device), tg.tensor(batch.labels, device=args.device),
+            {**dataset, "batch": args.batch})
+
+
+def twins(architecture, args, images, classes):
+    """The two networks of ``architecture``, their weighted layers input to output, and the 0-based
+    index of the middle one (for ResNet-110 layer 55, ``midpoint_layer()``)."""
+    if architecture == "resnet":
+        nets = {name: net.to(args.device)
+                for name, net in twin_resnets(args.depth, args.width, images.shape[1], classes).items()}
+        layers = {name: [module for _, module in net.weighted_layers()] for name, net in nets.items()}
+        return nets, layers, layers["plain"].index(nets["plain"].midpoint_layer()[1])
+    nets = {name: build_network(architecture, images.shape[1], args.width, classes, args.depth, name == "bn",
+                                args.device) for name in NETWORKS}
+    initialise_twins(nets["plain"], nets["bn"])
+    layers = {name: dense_layers(net) for name, net in nets.items()}
+    return nets, layers, (len(layers["plain"]) - 1) // 2          # 0-based: layer 55 of 110
 
 
 def run(args):
     tg.manual_seed(args.seed)
-    images, labels, train = digits_batch(args.batch, args.seed, args.device)
-    classes = int(train.labels.max()) + 1
-    results = {"dataset": {"name": "digits", "description": "scikit-learn's handwritten digits (8x8), standardised "
-                                                            "per pixel with the training set's statistics",
-                           "batch": args.batch, "input_features": int(images.shape[1])}}
-    progress = Progress(len(ARCHITECTURES) * len(NETWORKS), not args.no_progress)
+    images, labels, dataset = image_batch(args) if args.arch == "resnet110" else \
+        digits_batch(args.batch, args.seed, args.device)
+    results = {"dataset": dataset}
+    architectures = FAMILIES[args.arch]
+    progress = Progress(len(architectures) * len(NETWORKS), not args.no_progress)
     started = time.perf_counter()
-    for a, architecture in enumerate(ARCHITECTURES):
-        nets = {name: build_network(architecture, images.shape[1], args.width, classes, args.depth, name == "bn",
-                                    args.device) for name in NETWORKS}
-        initialise_twins(nets["plain"], nets["bn"])
-        layers = len(dense_layers(nets["plain"]))
-        middle = (layers - 1) // 2                        # 0-based: layer 55 of 110
-        results[architecture] = {"weight_layers": layers, "middle_layer": middle + 1}
+    for a, architecture in enumerate(architectures):
+        nets, layers, middle = twins(architecture, args, images, CLASSES)
+        results[architecture] = {"weight_layers": len(layers["plain"]), "middle_layer": middle + 1}
+        if architecture == "resnet":
+            results[architecture]["middle_layer_name"] = nets["plain"].midpoint_layer()[0]
         for n, name in enumerate(NETWORKS):
             loss = F.cross_entropy(nets[name](images), labels)
             loss.backward()
-            grads = [tg.backend.to_numpy(dense.weight.grad.data) for dense in dense_layers(nets[name])]
+            grads = [tg.backend.to_numpy(layer.weight.grad.data) for layer in layers[name]]
             results[architecture][name] = {
                 "loss": finite_or_none(loss.item()),
                 "middle_layer_gradient": gradient_statistics(grads[middle]),
@@ -196,22 +264,29 @@ def run(args):
             }
             progress.update(a * len(NETWORKS) + n + 1, f"{architecture} {name}")
     progress.close()
-    results["claims"] = claims(results)
+    results["claims"] = claims(results, architectures)
     results["seconds"] = round(time.perf_counter() - started, 1)
     return results
 
 
-def claims(results):
-    """Without BN: heavier tails (kurtosis) and a wider spread (std) than with BN, per architecture."""
+def ratio(numerator, denominator):
+    """numerator / denominator, or None where it is not a finite number."""
+    return finite_or_none(numerator / denominator) if numerator is not None and denominator else None
+
+
+def claims(results, architectures):
+    """Without BN: heavier tails (kurtosis), a wider spread (std) and larger magnitudes than with BN."""
     summary = {}
-    for architecture in ARCHITECTURES:
+    for architecture in architectures:
         plain = results[architecture]["plain"]["middle_layer_gradient"]
         bn = results[architecture]["bn"]["middle_layer_gradient"]
         if "std" not in plain or "std" not in bn:
             continue
         summary[architecture] = {
             "kurtosis_plain": plain["kurtosis"], "kurtosis_bn": bn["kurtosis"],
-            "std_ratio_plain_over_bn": finite_or_none(plain["std"] / bn["std"]) if bn["std"] > 0 else None,
+            "std_ratio_plain_over_bn": ratio(plain["std"], bn["std"]),
+            "median_abs_ratio_plain_over_bn": ratio(plain["median_abs"], bn["median_abs"]),
+            "p99_abs_ratio_plain_over_bn": ratio(plain["p99_abs"], bn["p99_abs"]),
             "p99_over_mean_abs_plain": plain["p99_over_mean_abs"], "p99_over_mean_abs_bn": bn["p99_over_mean_abs"],
             "plain_heavier_tailed": (plain["kurtosis"] or 0) > (bn["kurtosis"] or float("inf")),
             "plain_larger_std": plain["std"] > bn["std"],
@@ -223,18 +298,29 @@ def claims(results):
 def headline(record):
     """The numbers docs/demos.md reports, as median and range over seeds."""
     numbers = {}
-    for architecture in ARCHITECTURES:
+    for architecture in FAMILIES[record["config"]["arch"]]:
         for name in NETWORKS:
             stats = record[architecture][name]["middle_layer_gradient"]
-            for key in ("std", "kurtosis", "kurtosis_nonzero", "p99_over_mean_abs", "zero_fraction"):
+            for key in ("median_abs", "p99_abs", "std", "kurtosis", "kurtosis_nonzero", "p99_over_median_abs",
+                        "p99_over_mean_abs", "zero_fraction"):
                 numbers[f"{architecture} {name} {key}"] = stats.get(key)
+        for key in ("median_abs_ratio_plain_over_bn", "p99_abs_ratio_plain_over_bn"):
+            numbers[f"{architecture} {key}"] = record["claims"].get(architecture, {}).get(key)
     return numbers
 
 
 def quick_claims(record):
-    """What ``python -m demos.all --check`` asserts of the quick run (30 layers of width 64, 64 digits)."""
+    """What ``python -m demos.all --check`` asserts of a quick run (ResNet-14 on 64 digits; fc: 30 layers of
+    width 64, 64 digits)."""
     claims = {}
-    for architecture in ARCHITECTURES:
+    if record["config"]["arch"] == "resnet110":
+        stats = {name: record["resnet"][name]["middle_layer_gradient"] for name in NETWORKS}
+        claims["gradient histograms (quick), ResNet-14: kurtosis over 1.5 times larger without BN"] = \
+            (stats["plain"]["kurtosis"] or 0) > 1.5 * (stats["bn"]["kurtosis"] or float("inf"))
+        claims["gradient histograms (quick), ResNet-14: p99 / median |g| over 1.5 times larger without BN"] = \
+            (stats["plain"]["p99_over_median_abs"] or 0) > 1.5 * (stats["bn"]["p99_over_median_abs"] or float("inf"))
+        return claims
+    for architecture in FAMILIES["fc"]:
         plain = record[architecture]["plain"]["middle_layer_gradient"]
         bn = record[architecture]["bn"]["middle_layer_gradient"]
         claims[f"gradient histograms (quick), {architecture}: kurtosis over 10 without BN, under 6 with BN"] = \
@@ -255,21 +341,34 @@ def kurtosis_text(stats):
 
 
 # ---------------------------------------------------------------------- output
+def display_name(architecture, record):
+    """'ResNet-110' for the ResNet, the architecture's name for the fully connected ones."""
+    return f"ResNet-{record['weight_layers']}" if architecture == "resnet" else architecture
+
+
+def layer_text(record):
+    """'layer 55 (layer2.8.conv2)' for the ResNet, 'layer 55' for the others."""
+    name = record.get("middle_layer_name")
+    return f"layer {record['middle_layer']}" + (f" ({name})" if name else "")
+
+
 def plot(results, path):
     """Per architecture: the two histograms side by side, both standardised, and gradient norms per layer."""
     plt = pyplot()
-    fig, axes = plt.subplots(len(ARCHITECTURES), 4, figsize=(19, 5.4 * len(ARCHITECTURES)), squeeze=False)
-    for row, architecture in zip(axes, ARCHITECTURES):
+    architectures = FAMILIES[results["config"]["arch"]]
+    fig, axes = plt.subplots(len(architectures), 4, figsize=(19, 5.6 * len(architectures)), squeeze=False)
+    for row, architecture in zip(axes, architectures):
         record = results[architecture]
-        layer = record["middle_layer"]
+        title, layer = display_name(architecture, record), record["middle_layer"]
         for ax, name in ((row[0], "plain"), (row[1], "bn")):
             stats = record[name]["middle_layer_gradient"]
             if "histogram" in stats:
                 ax.stairs(stats["histogram"]["counts"], stats["histogram"]["edges"], fill=True,
                           color=STYLE[name]["color"])
-                ax.set_title(f"{architecture}, {LABELS[name]}: layer {layer} weight gradient\n"
-                             f"std {stats['std']:.3g}, exact zeros {100 * stats['zero_fraction']:.0f}%\n"
-                             f"kurtosis {kurtosis_text(stats)}", fontsize=9)
+                ax.set_title(f"{title}, {LABELS[name]}: {layer_text(record)} weight gradient\n"
+                             f"median |g| {stats['median_abs']:.3g}, 99th percentile |g| {stats['p99_abs']:.3g}, "
+                             f"zeros {100 * stats['zero_fraction']:.0f}%\nkurtosis {kurtosis_text(stats)}",
+                             fontsize=9)
             ax.set(yscale="log", xlabel="gradient entry", ylabel="count (log)")
         for name in NETWORKS:
             stats = record[name]["middle_layer_gradient"]
@@ -283,33 +382,41 @@ def plot(results, path):
         gaussian = size * width * np.exp(-centres ** 2 / 2) / np.sqrt(2 * np.pi)
         row[2].plot(centres, np.where(gaussian >= 0.5, gaussian, np.nan), "k--", linewidth=1,
                     label="Gaussian (kurtosis 3)")
-        row[2].set(title=f"{architecture}: both, in units of their own std\n(exact zeros included)", yscale="log",
+        row[2].set(title=f"{title}: both, in units of their own std\n(exact zeros included)", yscale="log",
                    xlabel="(g - mean) / std", ylabel="count (log)")
         row[2].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
         for name in NETWORKS:
             norms = [np.nan if v is None else v for v in record[name]["gradient_norm_per_layer"]]
             row[3].plot(range(1, len(norms) + 1), norms, **STYLE[name])
         row[3].axvline(layer, color="grey", linestyle=":", label=f"layer {layer}")
-        row[3].set(title=f"{architecture}: gradient norm of\neach layer's weights", yscale="log",
+        row[3].set(title=f"{title}: gradient norm of\neach layer's weights", yscale="log",
                    xlabel="layer (input -> output)", ylabel="||dL/dW||")
         row[3].grid(alpha=0.3)
         row[3].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, frameon=False)
-    config = results["config"]
-    fig.suptitle(f"Gradients at initialisation, {config['depth']} layers of width {config['width']}, "
-                 f"batch of {config['batch']} digits, He init (Bjorck et al. 2018's question, asked of "
-                 "fully connected networks)", fontsize=11)
-    save_figure(fig, path, dpi=110, rect=(0, 0, 1, 0.96))
+    config, dataset = results["config"], results["dataset"]
+    if config["arch"] == "resnet110":
+        heading = (f"Gradients at initialisation of He et al.'s CIFAR ResNet-{config['depth']} (option A, He init), "
+                   f"one batch of {config['batch']} {dataset['name']} images ({'x'.join(map(str, dataset['image_shape']))}): "
+                   "the histograms of "
+                   "Bjorck et al. 2018")
+    else:
+        heading = (f"Gradients at initialisation, {config['depth']} layers of width {config['width']}, batch of "
+                   f"{config['batch']} digits, He init (Bjorck et al. 2018's question, asked of fully connected "
+                   "networks)")
+    fig.suptitle(heading, fontsize=11)
+    save_figure(fig, path, dpi=110, rect=(0, 0, 1, 0.95 if len(architectures) == 1 else 0.96))
 
 
 def main(argv=None):
     args = parse_args(argv)
     record = save_run(args.out, "gradient_histograms", vars(args), run(args), plot)
-    for architecture in ARCHITECTURES:
+    for architecture in FAMILIES[args.arch]:
         for name in NETWORKS:
             s = record[architecture][name]["middle_layer_gradient"]
-            print(f"{architecture:>11} {LABELS[name]:>10}: layer {record[architecture]['middle_layer']} gradient "
-                  f"std {s.get('std', float('nan')):.3g}, kurtosis {s.get('kurtosis') or float('nan'):.3g}, "
-                  f"p99/mean|g| {s.get('p99_over_mean_abs') or float('nan'):.3g}, "
+            print(f"{display_name(architecture, record[architecture]):>11} {LABELS[name]:>10}: "
+                  f"{layer_text(record[architecture])} gradient median |g| {s.get('median_abs', float('nan')):.3g}, "
+                  f"p99 |g| {s.get('p99_abs', float('nan')):.3g}, kurtosis {s.get('kurtosis') or float('nan'):.3g}, "
+                  f"p99/median|g| {s.get('p99_over_median_abs') or float('nan'):.3g}, "
                   f"zeros {100 * s.get('zero_fraction', float('nan')):.1f}%")
     print(f"({record['seconds']} s)")
     return record

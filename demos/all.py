@@ -32,7 +32,10 @@ from tinygrad_bn import data         # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ["input_normalization", "weight_init", "learning_speed", "lr_stress_test", "gradient_histograms",
          "constant_collapse", "landscape_smoothness"]
-TRAINED_ON_DIGITS_OR_MNIST = {"ioffe_fig1", "learning_speed", "lr_stress_test", "landscape_smoothness"}
+READS_DIGITS_OR_MNIST = {"ioffe_fig1", "learning_speed", "lr_stress_test", "landscape_smoothness",
+                         "gradient_histograms"}
+# demo -> (output name, flags) of its other architecture, run and checked beside the default one
+OTHER_ARCHITECTURE = {"gradient_histograms": ("gradient_histograms_fc", ["--arch", "fc"])}
 FIGURE1 = [("digits", "0.5", "0.1"), ("digits", "0.01", "0.05"),
            ("mnist-t10k", "0.5", "0.1"), ("mnist-t10k", "0.01", "0.05")]
 
@@ -52,19 +55,28 @@ def runs(data_root=None):
         plan.append(("ioffe_fig1", "ioffe_fig1_mnist_lr0.5", ["--dataset", "mnist", "--population-stats", "both",
                                                               *root]))
     for name in DEMOS:
-        flags = list(root) if name in TRAINED_ON_DIGITS_OR_MNIST else []
+        flags = list(root) if name in READS_DIGITS_OR_MNIST else []
         if name == "learning_speed" and has_test_files and not data.mnist_available(data_root, train=True):
             flags = ["--dataset", "mnist-t10k", *root]        # 784 inputs, as in both sources
         plan.append((name, name, flags))
         if name == "learning_speed":
             plan.append((name, "learning_speed_nielsen", ["--setup", "nielsen", *flags]))
+        if name in OTHER_ARCHITECTURE:
+            other, other_flags = OTHER_ARCHITECTURE[name]
+            plan.append((name, other, [*other_flags, *flags]))
     return plan
 
 
 def quick_plan():
-    """One quick run per demo on the offline digits: what ``--check`` runs."""
-    return [(name, name, ["--dataset", "digits"] if name in TRAINED_ON_DIGITS_OR_MNIST else [])
-            for name in ["ioffe_fig1", *DEMOS]]
+    """One quick run per demo and per architecture of it, on the offline digits: what ``--check`` runs."""
+    plan = []
+    for name in ["ioffe_fig1", *DEMOS]:
+        flags = ["--dataset", "digits"] if name in READS_DIGITS_OR_MNIST else []
+        plan.append((name, name, flags))
+        if name in OTHER_ARCHITECTURE:
+            other, other_flags = OTHER_ARCHITECTURE[name]
+            plan.append((name, other, [*other_flags, *flags]))
+    return plan
 
 
 def run_one(module_name, out, flags, seed, quick):

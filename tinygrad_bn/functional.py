@@ -71,12 +71,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     eps = 0 is allowed otherwise.  ``momentum`` is a number: the cumulative
     average of ``momentum=None`` is BatchNorm1d's, which counts the batches.
     """
-    if isinstance(input, Tensor) and input.ndim not in (2, 3):
+    if isinstance(input, Tensor) and input.data.ndim not in (2, 3):
         raise ValueError(f"batch_norm: expected a 2D (N, C) or 3D (N, C, L) input, got {input.ndim}D input "
                          f"of shape {tuple(input.shape)}")
     _check_batch_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps)
-    values_per_channel = _values_per_channel(input.shape)
-    _check_values_per_channel(input, values_per_channel, training)
+    values_per_channel = _values_per_channel(input, training)
     if training and values_per_channel == 0:
         # an empty batch has no statistics to normalise with or to fold into the running
         # buffers (PyTorch leaves them alone too): the empty output, in the graph of weight
@@ -93,12 +92,13 @@ def _check_batch_norm(function, input, running_mean, running_var, weight, bias, 
     of the wrong size or dtype, eps <= 0 in training (eps < 0 otherwise), momentum None."""
     names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
     _expect_tensors(function, ("input",) + names, input, *vectors)
-    if input.ndim < 2:
-        raise ValueError(f"{function}: expected an input of shape (N, C, ...), got {input.ndim}D input of shape "
-                         f"{tuple(input.shape)}")
+    data = input.data
+    if data.ndim < 2:
+        raise ValueError(f"{function}: expected an input of shape (N, C, ...), got {data.ndim}D input of shape "
+                         f"{data.shape}")
     _expect_per_channel(function, input, names, vectors, ValueError)
     _expect_dtype(function, input, names, *vectors)
-    if input.dtype.kind != "f":
+    if data.dtype.kind != "f":
         raise RuntimeError(f"{function}(): expected a floating point input, got {input.dtype}")
     if training and eps <= 0:
         raise ValueError(f"{function} eps must be positive during training, but got {eps}")
@@ -111,24 +111,23 @@ def _check_batch_norm(function, input, running_mean, running_var, weight, bias, 
 
 def _expect_per_channel(function, input, names, vectors, error):
     """``error`` unless each vector (None is skipped) has shape (C,), C = input.shape[1]."""
-    channels = input.shape[1]
+    channels = input.data.shape[1]
     for name, t in zip(names, vectors):
-        if t is not None and t.shape != (channels,):
+        if t is not None and t.data.shape != (channels,):
             raise error(f"{function}: expected an input with {t.data.size} channels (the size of "
                         f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
 
 
-def _values_per_channel(shape):
-    """N * prod(S) for an input of shape (N, C, *S): what each channel's batch statistics run over."""
-    return shape[0] * math.prod(shape[2:])
-
-
-def _check_values_per_channel(input, values_per_channel, training, within=""):
-    """A training batch needs more than one value per channel (``within`` each ghost
-    batch, say) to have a variance."""
-    if training and values_per_channel == 1:
+def _values_per_channel(input, training, batch=None, within=""):
+    """n * prod(S) for input (N, C, *S): what each channel's batch statistics run over,
+    n = ``batch`` samples (N by default); in training there must be more than one
+    value per channel (``within`` each ghost batch, say), or there is no variance."""
+    shape = input.data.shape
+    values = (shape[0] if batch is None else batch) * math.prod(shape[2:])
+    if training and values == 1:
         raise ValueError(f"Expected more than 1 value per channel{within} when training, "
-                         f"got input size {tuple(input.shape)}")
+                         f"got input size {tuple(shape)}")
+    return values
 
 
 def _running_statistics_affine(function, input, running_mean, running_var, weight, bias, eps):
@@ -266,9 +265,7 @@ def batch_renorm(input, running_mean, running_var, weight=None, bias=None, train
                          "compare the batch with them")
     if not rmax >= 1 or not dmax >= 0:
         raise ValueError(f"batch_renorm: expected rmax >= 1 and dmax >= 0, got rmax={rmax}, dmax={dmax}")
-    values_per_channel = _values_per_channel(input.shape)
-    _check_values_per_channel(input, values_per_channel, training)
-    if values_per_channel == 0:
+    if _values_per_channel(input, training) == 0:
         return _per_channel_affine(input, weight, bias)        # as batch_norm: no statistics, nothing updated
     return BatchRenorm.apply(input, weight, bias, running_mean, running_var, momentum, eps, rmax, dmax)
 
@@ -300,10 +297,8 @@ def ghost_batch_norm(input, virtual_batch_size, running_mean, running_var, weigh
     momenta = tuple(momentum) if isinstance(momentum, (tuple, list)) else (momentum,) * ghosts
     if len(momenta) != ghosts:
         raise ValueError(f"ghost_batch_norm: expected one momentum per ghost batch ({ghosts}), got {len(momenta)}")
-    values_per_channel = _values_per_channel((virtual_batch_size,) + input.shape[1:])
-    if batch == 0 or values_per_channel == 0:
+    if batch == 0 or _values_per_channel(input, training, virtual_batch_size, " in each ghost batch") == 0:
         return _per_channel_affine(input, weight, bias)        # as batch_norm: no statistics, nothing updated
-    _check_values_per_channel(input, values_per_channel, training, within=" in each ghost batch")
     return GhostBatchNorm.apply(input, weight, bias, running_mean, running_var, momenta, eps)
 
 

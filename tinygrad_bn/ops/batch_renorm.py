@@ -68,7 +68,5 @@ class BatchRenorm(Function):
         r, d = ctx.r, ctx.d
         if isinstance(dy, Tensor):                 # create_graph: r and d enter as constants
             r, d = Tensor.wrap(r, dy.device), Tensor.wrap(d, dy.device)
-        layout = ctx.layout
-        dx, dgamma_r, dbeta = normalize_backward(dy, x_hat, inv_sigma, r if gamma is None else gamma * r,
-                                                 layout.axes, layout.group_size, layout.shared_axes)
+        dx, dgamma_r, dbeta = normalize_backward(dy, x_hat, inv_sigma, r if gamma is None else gamma * r, ctx.layout)
         return input_gradients(ctx, dx, dgamma_r * r + dbeta * d, dbeta) + (None,) * 6

@@ -49,17 +49,23 @@ class Layout(NamedTuple):
     """How a normalization groups its input: x is viewed in shape ``view``, each group's
     statistics run over ``axes`` of that view, and gamma and beta are viewed in shape
     ``affine``: size 1 along the ``shared_axes`` they are shared along, so that dgamma
-    and dbeta are sums over those.  ``group_size`` is m, the number of values in a group."""
+    and dbeta are sums over those.  The rest follows from these three, computed once:
+    ``group_size`` m, the number of values in a group; ``gamma_per_group``, whether
+    gamma is one number per group (shared along all the statistics axes); and
+    ``across_groups``, the shared axes that are not statistics axes."""
     view: tuple
     axes: tuple
     affine: tuple
     shared_axes: tuple
     group_size: int
+    gamma_per_group: bool
+    across_groups: tuple
 
 
 def _layout(view, axes, affine):
     shared = tuple(a for a, n in enumerate(affine) if n == 1)
-    return Layout(view, axes, affine, shared, math.prod(view[a] for a in axes))
+    return Layout(view, axes, affine, shared, math.prod(view[a] for a in axes), all(a in shared for a in axes),
+                  tuple(a for a in shared if a not in axes))
 
 
 # The layouts of the table above, each computed once per input shape.
@@ -103,34 +109,35 @@ def normalize(x, axes, eps):
     """(x_hat, 1/sigma, mu, var) per group over ``axes`` (biased var; statistics keep
     size-1 axes).  x may be an array or a Tensor: the same arithmetic serves the fast
     forward and the recorded recomputation of the double backward."""
-    m = math.prod(x.shape[a] for a in axes)
-    mean = x.sum(axis=axes, keepdims=True) * (1 / m)
+    total = x.sum(axis=axes, keepdims=True)
+    m = math.prod(x.shape) // math.prod(total.shape)
+    mean = total * (1 / m)
     centered = x - mean
     var = (centered * centered).sum(axis=axes, keepdims=True) * (1 / m)
     inv_sigma = (var + eps) ** -0.5
     return centered * inv_sigma, inv_sigma, mean, var
 
 
-def _sum_over(t, axes):
-    return t.sum(axis=axes, keepdims=True) if axes else t
-
-
-def normalize_backward(dy, x_hat, inv_sigma, gamma, axes, m, shared_axes):
+def normalize_backward(dy, x_hat, inv_sigma, gamma, layout):
     """(dx, dgamma, dbeta) of y = gamma x_hat + beta (module docstring), arrays or
-    Tensors alike, all in the view's layout: dgamma and dbeta are summed over
-    ``shared_axes`` with size-1 axes kept.  ``gamma`` is None without affine (gamma = 1)."""
-    one_gamma_per_group = gamma is None or all(gamma.shape[a] == 1 for a in axes)
-    if one_gamma_per_group:                  # gamma factors out of the group sums
+    Tensors alike, all in the view's layout: dgamma and dbeta are summed over the
+    axes gamma is shared along, with size-1 axes kept.  ``gamma`` (in the layout's
+    affine shape) is None without affine (gamma = 1)."""
+    axes, m, per_group = layout.axes, layout.group_size, layout.gamma_per_group or gamma is None
+    if per_group:                            # gamma factors out of the group sums
         g, scale = dy, (inv_sigma if gamma is None else gamma * inv_sigma)
     else:                                    # dxhat = gamma dy first
         g, scale = dy * gamma, inv_sigma
     g_sum = g.sum(axis=axes, keepdims=True)
     g_xhat_sum = (g * x_hat).sum(axis=axes, keepdims=True)
     dx = (g - x_hat * (g_xhat_sum * (1 / m)) - g_sum * (1 / m)) * scale
-    if one_gamma_per_group:                  # the group sums of dy x_hat and dy are dgamma and dbeta per group
-        rest = tuple(a for a in shared_axes if a not in axes)
-        return dx, _sum_over(g_xhat_sum, rest), _sum_over(g_sum, rest)
-    return dx, _sum_over(dy * x_hat, shared_axes), _sum_over(dy, shared_axes)
+    if not per_group:
+        return dx, (dy * x_hat).sum(axis=layout.shared_axes, keepdims=True), dy.sum(axis=layout.shared_axes,
+                                                                                     keepdims=True)
+    rest = layout.across_groups              # the group sums of dy x_hat and dy are dgamma and dbeta per group
+    if not rest:
+        return dx, g_xhat_sum, g_sum
+    return dx, g_xhat_sum.sum(axis=rest, keepdims=True), g_sum.sum(axis=rest, keepdims=True)
 
 
 # ------------------------------------------------------------------ the fused op's two halves
@@ -163,28 +170,28 @@ def backward_operands(ctx, grad):
         gamma = None if weight is None else weight.reshape(layout.affine)
         return grad.reshape(layout.view), x_hat, inv_sigma, gamma
     gamma = None if weight is None else weight.data.reshape(layout.affine)
-    return grad.data.reshape(layout.view), x_hat, inv_sigma, gamma
+    dy = grad.data
+    return (dy if dy.shape == layout.view else dy.reshape(layout.view)), x_hat, inv_sigma, gamma
 
 
 def input_gradients(ctx, dx, dgamma, dbeta):
     """(dx, dweight, dbias) shaped as x, weight and bias, the op's first three arguments
     (Tensors; None for an absent weight or bias), from the view's layout."""
     x, weight, bias = ctx.inputs[:3]
-
-    def shaped(g, like):
-        if like is None:
-            return None
-        g = g.reshape(like.data.shape)
-        return g if isinstance(g, Tensor) else Tensor.wrap(g, x.device)
-    return shaped(dx, x), shaped(dgamma, weight), shaped(dbeta, bias)
+    if dx.shape != x.data.shape:
+        dx = dx.reshape(x.data.shape)
+    dgamma = None if weight is None else dgamma.reshape(weight.data.shape)
+    dbeta = None if bias is None else dbeta.reshape(bias.data.shape)
+    if isinstance(dx, Tensor):
+        return dx, dgamma, dbeta
+    device = x.device
+    return (Tensor.wrap(dx, device), None if dgamma is None else Tensor.wrap(dgamma, device),
+            None if dbeta is None else Tensor.wrap(dbeta, device))
 
 
 def normalize_affine_backward(ctx, grad):
     """(dx, dweight, dbias) of ``normalize_affine`` for upstream gradient ``grad``."""
-    dy, x_hat, inv_sigma, gamma = backward_operands(ctx, grad)
-    layout = ctx.layout
-    return input_gradients(ctx, *normalize_backward(dy, x_hat, inv_sigma, gamma, layout.axes,
-                                                    layout.group_size, layout.shared_axes))
+    return input_gradients(ctx, *normalize_backward(*backward_operands(ctx, grad), ctx.layout))
 
 
 class Normalize(Function):

@@ -44,23 +44,19 @@ class BatchRenorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps, rmax, dmax):
         layout = batch_layout(x.data.shape)
-        x_hat, inv_sigma, mean, var = normalize(x.data, layout.axes, eps)
+        x_hat, inv_sigma, mean, var = normalize(x.data.reshape(layout.view), layout.axes, eps)
         r, d = renorm_correction(mean, inv_sigma, running_mean.data.reshape(layout.affine),
                                  running_var.data.reshape(layout.affine), eps, rmax, dmax, x.xp)
-        if weight is None:
-            y = x_hat * r + d
-        else:
-            gamma = weight.data.reshape(layout.affine)
-            y = x_hat * (gamma * r) + gamma * d
-        if bias is not None:
-            y += bias.data.reshape(layout.affine)
+        gamma = 1 if weight is None else weight.data.reshape(layout.affine)
+        shift = gamma * d if bias is None else gamma * d + bias.data.reshape(layout.affine)
+        y = x_hat * (gamma * r) + shift              # (gamma r) x_hat + (beta + gamma d), per channel
         if _GradMode.anomaly:
             _check_finite(ctx, (mean, var, y), "forward")
         update_running_stats(running_mean, running_var, mean.reshape(-1), var.reshape(-1), layout.group_size,
                              momentum)
         ctx.layout, ctx.eps, ctx.r, ctx.d = layout, eps, r, d
         ctx.save_for_backward(x, weight, x_hat, inv_sigma)
-        return y
+        return y.reshape(x.data.shape)
 
     @staticmethod
     def backward(ctx, grad):

@@ -11,15 +11,18 @@ its own:
     x_hat_i = (x_i - mu) / sqrt(var + eps)
     y_i     = gamma_i * x_hat_i + beta_i
 
-with gamma and beta broadcast from their own shape.  For x of shape (N, C, *S)
-(S: the spatial axes, none for (N, C)), and LayerNorm's (..., *D):
+with gamma and beta broadcast from their own shape.  For x of shape (N, C, *S),
+S the spatial axes (none for (N, C)), viewed with the spatial axes as one of
+size L = prod S (left out when there are none), and LayerNorm's (*B, *D):
 
     layout          view of x                 statistics over        gamma, beta
-    batch           (N, C, *S)                N and S                per channel (1, C, 1, ...)
-    ghost, k        (k, N/k, C, *S)           N/k and S              per channel (1, 1, C, 1, ...)
-    instance        (N, C, *S)                S                      per channel (1, C, 1, ...)
-    group, G        (N, G, C/G, prod S)       C/G and prod S         per channel (1, G, C/G, 1)
-    layer, D        (..., *D)                 D                      per element (1, ..., *D)
+    batch           (N, C, L)                 N and L                per channel (1, C, 1)
+    ghost, k        (k, N/k, C, L)            N/k and L              per channel (1, 1, C, 1)
+    instance        (N, C, L)                 L                      per channel (1, C, 1)
+    group, G        (N, G, C/G, L)            C/G and L              per channel (1, G, C/G, 1)
+    layer, D        (prod B, prod D)          prod D                 per element (1, prod D)
+
+One axis for what runs together in memory is also what NumPy reduces fastest.
 
 Backward.  Within one group the derivation of docs/batchnorm.md holds as it is:
 with dxhat_i = gamma_i dy_i and sigma = sqrt(var + eps),
@@ -69,40 +72,46 @@ def _layout(view, axes, affine):
 
 
 # The layouts of the table above, each computed once per input shape.
+def _flat(shape):
+    """(N, C, L) for (N, C, *S), L = prod S; (N, C) as it is."""
+    return shape[:2] + ((math.prod(shape[2:]),) if len(shape) > 2 else ())
+
+
 @lru_cache(maxsize=256)
 def batch_layout(shape):
     """BatchNorm: one group per channel, over the batch and the spatial axes."""
-    spatial = tuple(range(2, len(shape)))
-    return _layout(shape, (0,) + spatial, (1, shape[1]) + (1,) * len(spatial))
+    view = _flat(shape)
+    return _layout(view, (0,) + tuple(range(2, len(view))), (1, shape[1]) + (1,) * (len(view) - 2))
 
 
 @lru_cache(maxsize=256)
 def ghost_layout(shape, ghosts):
     """Ghost batches: BatchNorm within each of ``ghosts`` consecutive slices of the batch."""
-    spatial = tuple(range(3, len(shape) + 1))
-    return _layout((ghosts, shape[0] // ghosts) + shape[1:], (1,) + spatial, (1, 1, shape[1]) + (1,) * len(spatial))
+    view = (ghosts, shape[0] // ghosts) + _flat(shape)[1:]
+    return _layout(view, (1,) + tuple(range(3, len(view))), (1, 1, shape[1]) + (1,) * (len(view) - 3))
 
 
 @lru_cache(maxsize=256)
 def instance_layout(shape):
     """InstanceNorm: one group per sample and channel, over the spatial axes."""
-    spatial = tuple(range(2, len(shape)))
-    return _layout(shape, spatial, (1, shape[1]) + (1,) * len(spatial))
+    view = _flat(shape)
+    return _layout(view, tuple(range(2, len(view))), (1, shape[1]) + (1,) * (len(view) - 2))
 
 
 @lru_cache(maxsize=256)
 def group_layout(shape, groups):
     """GroupNorm: one group per sample and group of C/G consecutive channels."""
     batch, channels = shape[0], shape[1]
-    view = (batch, groups, channels // groups, math.prod(shape[2:]))
-    return _layout(view, (2, 3), (1, groups, channels // groups, 1))
+    view = (batch, groups, channels // groups) + _flat(shape)[2:]
+    return _layout(view, tuple(range(2, len(view))), (1, groups, channels // groups) + (1,) * (len(view) - 3))
 
 
 @lru_cache(maxsize=256)
 def layer_layout(shape, normalized_ndim):
     """LayerNorm: one group per sample, over the last ``normalized_ndim`` axes."""
     lead = len(shape) - normalized_ndim
-    return _layout(shape, tuple(range(lead, len(shape))), (1,) * lead + shape[lead:])
+    features = math.prod(shape[lead:])
+    return _layout((math.prod(shape[:lead]), features), (1,), (1, features))
 
 
 def normalize(x, axes, eps):

@@ -20,7 +20,7 @@ import tinygrad_bn as tg
 import tinygrad_bn.functional as F
 from tinygrad_bn import nn
 from tinygrad_bn.testing.bn_cases import cases
-from tinygrad_bn.testing.bn_properties import check_same_as, differentiable_inputs, seeds
+from tinygrad_bn.testing.bn_properties import check_same_as, seeds
 from tinygrad_bn.testing.norm_cases import KINDS, make_norm_case, norm_cases
 from tinygrad_bn.testing.norm_properties import check_gradient_identities, check_group_statistics, fused
 

@@ -63,7 +63,8 @@ def _ours_and_theirs(kind, case):
         return (lambda x, w, b: F.layer_norm(x, shape, w, b)), (lambda x, w, b: TF.layer_norm(x, shape, w, b))
     if kind == "group":
         return (lambda x, w, b: F.group_norm(x, case.size, w, b)), (lambda x, w, b: TF.group_norm(x, case.size, w, b))
-    return (lambda x, w, b: F.instance_norm(x, None, None, w, b)), (lambda x, w, b: TF.instance_norm(x, None, None, w, b))
+    return ((lambda x, w, b: F.instance_norm(x, None, None, w, b)),
+            (lambda x, w, b: TF.instance_norm(x, None, None, w, b)))
 
 
 @pytest.mark.parametrize("kind", ["layer", "group", "instance"])
@@ -120,12 +121,14 @@ def test_instance_norm_running_statistics_match_torch(momentum, dims):
 
 def test_unbatched_and_empty_inputs_match_torch():
     rng = np.random.default_rng(1)
-    for make, shape in ((lambda m: m.InstanceNorm1d(3), (3, 4)), (lambda m: m.InstanceNorm2d(3, affine=True), (3, 2, 4))):
+    for make, shape in ((lambda m: m.InstanceNorm1d(3), (3, 4)),
+                        (lambda m: m.InstanceNorm2d(3, affine=True), (3, 2, 4))):
         x = rng.normal(size=shape)
         np.testing.assert_allclose(make(nn).double()(tg.tensor(x)).detach().numpy(),
                                    make(torch.nn).double()(torch.tensor(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
     for make, shape in ((lambda m: m.LayerNorm(4), (0, 4)), (lambda m: m.LayerNorm(0), (2, 0)),
-                        (lambda m: m.GroupNorm(2, 4), (0, 4, 3)), (lambda m: m.InstanceNorm1d(4, affine=True), (2, 4, 0))):
+                        (lambda m: m.GroupNorm(2, 4), (0, 4, 3)),
+                        (lambda m: m.InstanceNorm1d(4, affine=True), (2, 4, 0))):
         ours, theirs = make(nn), make(torch.nn)
         x, xt = tg.zeros(shape, requires_grad=True), torch.zeros(shape, requires_grad=True)
         ours(x).sum().backward()

@@ -106,9 +106,8 @@ def check_gradient_identities(norm, case, seed, dtype=float64, device="cpu"):
     if case.weight is not None:
         scale = TOLERANCE[dtype] * np.abs(dy).sum()
         axes = case.shared_axes
-        for name, g, expected in (("dgamma", grads[1], (dy * x_hat).sum(axis=axes)), ("dbeta", grads[2], dy.sum(axis=axes))):
-            summed = "dy * x_hat" if name == "dgamma" else "dy"
-            assert_close(g, expected.reshape(case.affine_shape), rtol=TOLERANCE[dtype], atol=scale, what=name,
-                         quantity="dweight" if name == "dgamma" else "dbias", case=case,
-                         context=f"upstream gradient from seed {seed}",
+        for name, quantity, g, summed, terms in (("dgamma", "dweight", grads[1], "dy * x_hat", dy * x_hat),
+                                                 ("dbeta", "dbias", grads[2], "dy", dy)):
+            assert_close(g, terms.sum(axis=axes).reshape(case.affine_shape), rtol=TOLERANCE[dtype], atol=scale,
+                         what=name, quantity=quantity, case=case, context=f"upstream gradient from seed {seed}",
                          should=f"{name} should be the sum of {summed} over the axes {axes} it is shared along")

@@ -6,7 +6,8 @@ is proven instead:
 
 1. rmax = 1, dmax = 0 is BatchNorm: BatchRenorm1d passes BatchNorm's whole
    running-statistics state machine (training, eval, empty and failing batches,
-   resets, momentum None) against BatchNorm's NumPy model.
+   resets, momentum None) against BatchNorm's NumPy model, and F.batch_renorm's
+   first and second derivatives are F.batch_norm's.
 2. For any limits, the running statistics and outputs follow Algorithm 1 under
    the same state machine, with rmax, dmax and the warm-up drawn and changed.
 3. fused == composed: the fused op against Algorithm 1 composed from primitive
@@ -66,6 +67,21 @@ def _running_stats(case, seed, spread=1.0):
 
 
 limits = st.tuples(st.floats(1.0, 3.0), st.floats(0.0, 3.0))
+
+
+@settings(max_examples=15)
+@given(case=cases(), seed=seeds)
+def test_with_rmax_1_and_dmax_0_its_derivatives_are_batch_norms(case, seed):
+    """Outputs, first and second derivatives of F.batch_renorm(rmax=1, dmax=0) equal
+    F.batch_norm's, whatever the running statistics."""
+    running_mean, running_var = _running_stats(case, seed)
+
+    def renorm(x, weight, bias, eps=1e-5):
+        return F.batch_renorm(x, running_mean.clone(), running_var.clone(), weight, bias, True, 0.1, eps, 1.0, 0.0)
+
+    def batch_norm(x, weight, bias, eps=1e-5):
+        return F.batch_norm(x, None, None, weight, bias, True, 0.1, eps)
+    check_same_as(renorm, batch_norm, case, seed, reference_name="BatchNorm")
 
 
 @settings(max_examples=15)

@@ -23,40 +23,9 @@ from dataclasses import dataclass
 
 import numpy
 
-from .. import creation
 from .. import functional as F
-from .module import Module, Parameter
-
-
-def _register_affine(module, shape, affine, bias, dtype, device):
-    """``weight`` (ones) and ``bias`` (zeros) of ``shape`` with ``affine`` (no bias with
-    ``bias=False``); each None when absent."""
-    dtype = numpy.float32 if dtype is None else dtype
-    if affine:
-        module.weight = Parameter(creation.ones(shape, dtype=dtype, device=device))
-    else:
-        module.register_parameter("weight", None)
-    if affine and bias:
-        module.bias = Parameter(creation.zeros(shape, dtype=dtype, device=device))
-    else:
-        module.register_parameter("bias", None)
-
-
-def _reset_affine(module):
-    """weight = 1, bias = 0 (in place), where present."""
-    if module.weight is not None:
-        module.weight.data.fill(1)
-    if module.bias is not None:
-        module.bias.data.fill(0)
-
-
-def _averaging_factors(momentum, tracked, batches):
-    """The factors of the next ``batches`` updates of the running statistics: ``momentum``,
-    or for momentum None the cumulative average's 1/(t + 1), ..., 1/(t + batches) after
-    t = ``tracked`` batches."""
-    if momentum is not None:
-        return (momentum,) * batches
-    return tuple(1.0 / (tracked + k) for k in range(1, batches + 1))
+from .module import Module
+from .norm_base import _NormBase, averaging_factors, register_affine, reset_affine
 
 
 # ------------------------------------------------------------------ LayerNorm, GroupNorm
@@ -72,11 +41,11 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        _register_affine(self, shape, elementwise_affine, bias, dtype, device)
+        register_affine(self, shape, elementwise_affine, bias, dtype, device)
 
     def reset_parameters(self):
         """weight = 1, bias = 0 (in place)."""
-        _reset_affine(self)
+        reset_affine(self)
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -98,11 +67,11 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        _register_affine(self, (num_channels,), affine, bias, dtype, device)
+        register_affine(self, (num_channels,), affine, bias, dtype, device)
 
     def reset_parameters(self):
         """weight = 1, bias = 0 (in place)."""
-        _reset_affine(self)
+        reset_affine(self)
 
     def forward(self, x):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
@@ -113,53 +82,6 @@ class GroupNorm(Module):
 
 
 # ------------------------------------------------------------------ per-channel layers with running statistics
-class _NormBase(Module):
-    """What the per-channel normalizations hold, as PyTorch's ``_NormBase``: with ``affine``
-    a ``weight`` (ones) and ``bias`` (zeros, absent with ``bias=False``) per channel;
-    with ``track_running_stats`` the buffers ``running_mean`` (zeros), ``running_var``
-    (ones) and ``num_batches_tracked`` (int64), otherwise None.  Each subclass names
-    the numbers of input dims it accepts in ``input_dims``."""
-
-    input_dims = ()
-
-    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device=None, dtype=None, *,
-                 bias=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        _register_affine(self, (num_features,), affine, bias, dtype, device)
-        dtype = numpy.float32 if dtype is None else dtype
-        if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", creation.zeros((), dtype=numpy.int64, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-
-    def reset_running_stats(self):
-        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (in place)."""
-        if self.track_running_stats:
-            self.running_mean.data.fill(0)
-            self.running_var.data.fill(1)
-            self.num_batches_tracked.data.fill(0)
-
-    def reset_parameters(self):
-        """Reset the running statistics and set weight = 1, bias = 0 (in place)."""
-        self.reset_running_stats()
-        _reset_affine(self)
-
-    def _check_input_dim(self, x):
-        """PyTorch's ValueError for an input of the wrong number of dims."""
-        if x.ndim not in self.input_dims:
-            expected = " or ".join(f"{n}D" for n in self.input_dims)
-            raise ValueError(f"expected {expected} input (got {x.ndim}D input)")
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
-
-
 class _InstanceNorm(_NormBase):
     """InstanceNorm: each (sample, channel) normalised over its spatial values, as PyTorch's.
 
@@ -196,12 +118,12 @@ class _InstanceNorm(_NormBase):
 
 class InstanceNorm1d(_InstanceNorm):
     """InstanceNorm over L of (N, C, L) input, or of one (C, L) sample."""
-    input_dims = (2, 3)
+    input_dims, takes = (2, 3), "(N, C, L) batches or (C, L) samples"
 
 
 class InstanceNorm2d(_InstanceNorm):
     """InstanceNorm over (H, W) of (N, C, H, W) input, or of one (C, H, W) sample."""
-    input_dims = (3, 4)
+    input_dims, takes = (3, 4), "(N, C, H, W) batches or (C, H, W) samples"
 
 
 # ------------------------------------------------------------------ Batch Renormalization
@@ -267,7 +189,7 @@ class _BatchRenorm(_NormBase):
         if not self.training:
             return F.batch_renorm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
         tracked = self.num_batches_tracked
-        factor, = _averaging_factors(self.momentum, int(tracked.data), 1)
+        factor, = averaging_factors(self.momentum, int(tracked.data), 1)
         y = F.batch_renorm(x, self.running_mean, self.running_var, self.weight, self.bias, True, factor, self.eps,
                            *self.renorm_limits())
         tracked.data[...] = tracked.data + 1         # counted once the batch went through
@@ -281,12 +203,12 @@ class _BatchRenorm(_NormBase):
 
 class BatchRenorm1d(_BatchRenorm):
     """Batch Renormalization of (N, C) or (N, C, L) input, per channel."""
-    input_dims = (2, 3)
+    input_dims, takes = (2, 3), "(N, C) or (N, C, L) batches"
 
 
 class BatchRenorm2d(_BatchRenorm):
     """Batch Renormalization of (N, C, H, W) input, per channel (statistics over N, H, W)."""
-    input_dims = (4,)
+    input_dims, takes = (4,), "(N, C, H, W) batches"
 
 
 # ------------------------------------------------------------------ ghost batches
@@ -318,7 +240,7 @@ class _GhostBatchNorm(_NormBase):
             return F.ghost_batch_norm(*arguments, self.running_mean, self.running_var, self.weight, self.bias, False,
                                       0.0, self.eps)
         tracked, ghosts = self.num_batches_tracked, x.shape[0] // self.virtual_batch_size
-        momenta = _averaging_factors(self.momentum, int(tracked.data), ghosts)
+        momenta = averaging_factors(self.momentum, int(tracked.data), ghosts)
         y = F.ghost_batch_norm(*arguments, self.running_mean, self.running_var, self.weight, self.bias, True,
                                momenta, self.eps)
         tracked.data[...] = tracked.data + ghosts    # each ghost batch counts, once they all went through
@@ -332,10 +254,10 @@ class _GhostBatchNorm(_NormBase):
 
 class GhostBatchNorm1d(_GhostBatchNorm):
     """Ghost Batch Normalization of (N, C) or (N, C, L) input, per channel."""
-    input_dims = (2, 3)
+    input_dims, takes = (2, 3), "(N, C) or (N, C, L) batches"
 
 
 class GhostBatchNorm2d(_GhostBatchNorm):
     """Ghost Batch Normalization of (N, C, H, W) input, per channel (statistics over each
     ghost batch's samples and H, W)."""
-    input_dims = (4,)
+    input_dims, takes = (4,), "(N, C, H, W) batches"

@@ -1,7 +1,12 @@
-"""demos/common.py: the progress line fits a log, and one style means "without BN" / "with BN" everywhere."""
+"""demos/common.py: the progress line fits a log, one style means "without BN" / "with BN" everywhere,
+and ``--threads`` sets the BLAS threads a demo runs with and records them."""
 import io
+import json
 
-from demos import common
+import pytest
+
+import tinygrad_bn as tg
+from demos import common, constant_collapse
 
 
 class Terminal(io.StringIO):
@@ -43,3 +48,27 @@ def test_one_style_for_without_and_with_bn():
     assert plain["color"] != bn["color"] and plain["linestyle"] != bn["linestyle"]
     assert (plain["label"], bn["label"]) == ("without BN", "with BN")
     assert common.style("bn", marker="o") == {**bn, "marker": "o"}
+
+
+@pytest.fixture
+def blas_threads_restored():
+    before = tg.get_num_threads()
+    yield
+    tg.set_num_threads(before)
+
+
+def test_threads_flag_reaches_blas_during_the_run_and_lands_in_the_json(tmp_path, monkeypatch, blas_threads_restored):
+    threads = 2 if tg.get_num_threads() == 1 else 1          # not what the pool has now, so setting it shows
+    seen_during_run, run = [], constant_collapse.run
+
+    def run_and_record(args):
+        seen_during_run.append(tg.get_num_threads())
+        return run(args)
+    monkeypatch.setattr(constant_collapse, "run", run_and_record)
+    constant_collapse.main(["--quick", "--no-progress", "--threads", str(threads), "--out", str(tmp_path)])
+    assert seen_during_run == [threads]
+    assert json.loads((tmp_path / "constant_collapse.json").read_text())["config"]["threads"] == threads
+
+
+def test_demos_run_with_the_default_thread_count_unless_told(blas_threads_restored):
+    assert constant_collapse.parse_args([]).threads == common.DEFAULT_THREADS == tg.get_num_threads()

@@ -16,7 +16,11 @@ arithmetic at (256, 1024) and hits whichever side happens to free last;
 step, and the ratio is tinygrad_bn / numpy.  Target: ratio <= 1.2 at every
 shape.  ``--profile`` prints a cProfile table of the tinygrad_bn step.
 
-    python bench/bn.py [--repeats 31] [--device cpu] [--profile]
+With ``--device cuda`` the "numpy" side is the same arithmetic on CuPy arrays,
+and where PyTorch with CUDA imports, ``torch.nn.BatchNorm1d`` on the GPU (cuDNN)
+is timed in the same rounds as a third column (goal: tinygrad_bn within 2x of it).
+
+    python bench/bn.py [--repeats 31] [--device cpu] [--shape 4096x1024 ...] [--profile]
 """
 import argparse
 import cProfile
@@ -94,14 +98,37 @@ def setup(shape, device):
     return framework_step, numpy_step_here, synchronize
 
 
+def torch_cuda_step(shape):
+    """torch.nn.BatchNorm1d forward + backward on the GPU, or None without torch or CUDA."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal(shape).astype(np.float32) * 2 + 1, device="cuda", requires_grad=True)
+    dy = torch.tensor(rng.standard_normal(shape).astype(np.float32), device="cuda")
+    bn = torch.nn.BatchNorm1d(shape[1]).cuda()
+
+    def step():
+        x.grad = bn.weight.grad = bn.bias.grad = None
+        bn(x).backward(dy)
+    return step, torch.cuda.synchronize
+
+
 def measure(shape, device, repeats):
     framework_step, numpy_step_here, synchronize = setup(shape, device)
+    sides = [("tinygrad_bn", framework_step, synchronize), ("numpy", numpy_step_here, synchronize)]
+    torch_side = torch_cuda_step(shape) if device == "cuda" else None
+    if torch_side is not None:
+        sides.append(("torch", *torch_side))
     loops = max(1, int(2e6 // (shape[0] * shape[1])))       # ~ a few ms per timing
-    times = {"tinygrad_bn": [], "numpy": []}
-    for fn in (framework_step, numpy_step_here):            # warm up
+    times = {name: [] for name, _, _ in sides}
+    for _, fn, _ in sides:                                  # warm up
         fn()
     for _ in range(repeats):
-        for name, fn in (("tinygrad_bn", framework_step), ("numpy", numpy_step_here)):
+        for name, fn, synchronize in sides:
             def run():
                 for _ in range(loops):
                     fn()
@@ -114,22 +141,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=31)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--shape", action="append", default=None, help="NxC, e.g. 4096x1024 (repeatable)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    shapes = SHAPES if args.shape is None else [tuple(int(n) for n in s.split("x")) for s in args.shape]
     malloc = "malloc keeps freed memory" if keep_freed_memory() else "malloc defaults (not glibc)"
     print(f"BatchNorm1d forward+backward, float32, training, affine; device {args.device}; "
           f"numpy {np.__version__}, python {platform.python_version()}; median of {args.repeats}; {malloc}")
     print(f"{'shape':>14} {'tinygrad_bn us':>15} {'numpy us':>10} {'ratio':>7}  target <= {TARGET}")
     worst = 0.0
-    for shape in SHAPES:
+    for shape in shapes:
         medians = measure(shape, args.device, args.repeats)
         ratio = medians["tinygrad_bn"] / medians["numpy"]
         worst = max(worst, ratio)
+        against_torch = (f"  torch {medians['torch']:.1f} us, tinygrad_bn / torch {medians['tinygrad_bn'] / medians['torch']:.2f}"
+                         if "torch" in medians else "")
         print(f"{str(shape):>14} {medians['tinygrad_bn']:15.1f} {medians['numpy']:10.1f} {ratio:7.3f}  "
-              f"{'ok' if ratio <= TARGET else 'OVER TARGET'}")
+              f"{'ok' if ratio <= TARGET else 'OVER TARGET'}{against_torch}")
     print(f"worst ratio {worst:.3f} ({'meets' if worst <= TARGET else 'misses'} the target {TARGET})")
     if args.profile:
-        framework_step, _, _ = setup(SHAPES[0], args.device)
+        framework_step, _, _ = setup(shapes[0], args.device)
         profiler = cProfile.Profile()
         profiler.runcall(lambda: [framework_step() for _ in range(2000)])
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)

@@ -9,15 +9,25 @@ its sigmoid.
     numpy         the same network written out: forward, the analytic backward
                   (no autograd; no gradient for the input), the SGD update
 
-Both run with one BLAS thread (unless the environment sets OPENBLAS_NUM_THREADS)
-and are timed interleaved (A, B, A, B, ...) so machine noise hits both alike;
-each figure is the median over ``--repeats`` timings of microseconds per step
-(``--loops`` steps each).  Target: tinygrad_bn / numpy <= 1.25 in both
-variants.  Then ``--memory-steps`` more steps of tinygrad_bn print the peak
-resident memory at step 1000 and at the end: equal figures mean no graph or
-buffer leaks.  ``--profile`` prints a cProfile table of the tinygrad_bn step.
+Both run with ``--threads`` BLAS threads (default 1) and are timed
+interleaved (A, B, A, B, ...) so machine noise hits both alike; each figure is
+the median over ``--repeats`` timings of microseconds per step (``--loops``
+steps each).  Target: tinygrad_bn / numpy <= 1.25 in both variants.  Then
+``--memory-steps`` more steps of tinygrad_bn print the peak resident memory at
+step 1000 and at the end: equal figures mean no graph or buffer leaks.
 
-    python bench/train_step.py [--bn] [--repeats 31] [--loops 200] [--memory-steps 10000] [--profile]
+``--busy`` then times the tinygrad_bn step on the machine as it is ("idle") and
+with one competing CPU-bound process running (bench/busy.py, started and
+stopped for each round), with the BLAS library's own thread count (one per
+core, unless the environment sets it) and with one thread.  Each round times
+every (load, threads) pair once, the order alternating from round to round;
+times are medians over ``--repeats`` rounds, and busy / idle is the median of
+the rounds' ratios, with quartiles and the load average (what else ran).
+Target: busy <= 1.5 x idle.  ``--profile`` prints a cProfile table of the
+tinygrad_bn step.
+
+    python bench/train_step.py [--bn] [--repeats 31] [--loops 200] [--threads 1] [--memory-steps 10000]
+                               [--busy] [--profile]
 """
 import argparse
 import cProfile
@@ -28,24 +38,22 @@ import resource
 import statistics
 import sys
 import timeit
+from contextlib import nullcontext
 
-# One BLAS thread for both sides: at batch 60 the products are small, and on a
-# shared machine extra BLAS threads only add contention noise.  (Set before
-# NumPy loads its BLAS; an explicit setting in the environment wins.)
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tinygrad_bn as tg  # noqa: E402
 import tinygrad_bn.functional as F  # noqa: E402
 from tinygrad_bn import nn, optim  # noqa: E402
 from bn import keep_freed_memory  # noqa: E402  (bench/bn.py)
+from busy import competing_process, load_average  # noqa: E402  (bench/busy.py)
 
 SIZES = [784, 100, 100, 100, 10]
 BATCH, LR, EPS, MOMENTUM = 60, 0.1, 1e-5, 0.1
 TARGET = 1.25
+BUSY_TARGET = 1.5
+BLAS_DEFAULT_THREADS = tg.get_num_threads()     # read before anything changes it
 
 
 def build_model(use_bn):
@@ -179,6 +187,47 @@ def measure(use_bn, repeats, loops):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def measure_busy(use_bn, repeats, loops):
+    """Microseconds per step, one figure a round, for each (load, threads)."""
+    previous = tg.get_num_threads()
+    step = framework_step_fn(use_bn, make_batches())
+    for _ in range(20):                         # warm up
+        step()
+    thread_counts = sorted({BLAS_DEFAULT_THREADS, 1}, reverse=True)
+    times = {(load, threads): [] for load in ("idle", "busy") for threads in thread_counts}
+    for round_index in range(repeats):
+        order = 1 if round_index % 2 == 0 else -1
+        for load in ("idle", "busy")[::order]:
+            with competing_process() if load == "busy" else nullcontext():
+                for threads in thread_counts[::order]:
+                    tg.set_num_threads(threads)
+                    step()                      # untimed: the pool settles at its new size
+                    times[load, threads].append(timeit.timeit(step, number=loops) / loops * 1e6)
+    tg.set_num_threads(previous)
+    return times
+
+
+def report_busy(use_bn, repeats, loops):
+    """Print, per thread count, idle and busy medians and the median over rounds of busy / idle
+    (both measured in the same round, so slower drifts of the machine's load cancel)."""
+    print(f"--busy: idle, then with one competing CPU-bound process; {os.cpu_count()} CPUs, BLAS default "
+          f"{BLAS_DEFAULT_THREADS} thread(s); median of {repeats} rounds x {loops} steps; {load_average()} before")
+    times = measure_busy(use_bn, repeats, loops)
+    print(f"{'threads':>12} {'idle us/step':>13} {'busy us/step':>13} {'busy/idle (quartiles)':>22}  "
+          f"target <= {BUSY_TARGET}")
+    for threads in sorted({threads for _, threads in times}, reverse=True):
+        idle, busy = times["idle", threads], times["busy", threads]
+        q1, ratio, q3 = statistics.quantiles([b / a for a, b in zip(idle, busy)], n=4)
+        name = f"{threads}" + (" (default)" if threads == BLAS_DEFAULT_THREADS else "")
+        print(f"{name:>12} {statistics.median(idle):13.1f} {statistics.median(busy):13.1f} "
+              f"{ratio:9.2f} ({q1:.2f}-{q3:.2f})  {'meets' if ratio <= BUSY_TARGET else 'misses'}")
+    if BLAS_DEFAULT_THREADS != 1:
+        speedup = {load: statistics.median(times[load, BLAS_DEFAULT_THREADS]) / statistics.median(times[load, 1])
+                   for load in ("idle", "busy")}
+        print(f"one thread is {speedup['idle']:.2f}x as fast as the default idle, {speedup['busy']:.2f}x busy")
+    print(f"{load_average()} after")
+
+
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024      # KiB on Linux
 
@@ -198,17 +247,24 @@ def main():
     parser.add_argument("--bn", action="store_true", help="BatchNorm1d after each hidden Linear")
     parser.add_argument("--repeats", type=int, default=31)
     parser.add_argument("--loops", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads for the comparison with numpy")
     parser.add_argument("--memory-steps", type=int, default=10000)
+    parser.add_argument("--busy", action="store_true", help="the step idle and with a competing process")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
+    if args.busy and args.repeats < 2:
+        parser.error("--busy needs --repeats of at least 2 (its ratios come with quartiles)")
+    tg.set_num_threads(args.threads)
     if args.bn and not hasattr(nn, "BatchNorm1d"):
         sys.exit("--bn needs nn.BatchNorm1d, which this checkout does not have yet")
     variant = "with BatchNorm1d" if args.bn else "plain"
     malloc = "malloc keeps freed memory" if keep_freed_memory() else "malloc defaults (not glibc)"
     print(f"SGD training step, MNIST net {'-'.join(map(str, SIZES))} sigmoid, {variant}, batch {BATCH}, "
           f"float32, cpu; numpy {np.__version__}, python {platform.python_version()}; "
-          f"median of {args.repeats} x {args.loops} steps; {malloc}; "
-          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+          f"median of {args.repeats} x {args.loops} steps; {malloc}; {args.threads} BLAS thread(s); "
+          f"{load_average()}")
     medians = measure(args.bn, args.repeats, args.loops)
     ratio = medians["tinygrad_bn"] / medians["numpy"]
     print(f"tinygrad_bn {medians['tinygrad_bn']:8.1f} us/step")
@@ -218,6 +274,8 @@ def main():
         at_1000, at_end = memory(args.bn, args.memory_steps)
         print(f"peak RSS    {at_1000:8.1f} MiB after step 1000, {at_end:.1f} MiB after step {args.memory_steps} "
               f"({'flat' if at_end - at_1000 < 1 else 'GROWING'})")
+    if args.busy:
+        report_busy(args.bn, args.repeats, args.loops)
     if args.profile:
         step = framework_step_fn(args.bn, make_batches())
         profiler = cProfile.Profile()

@@ -5,6 +5,7 @@
     python -m demos.all --check          # quick modes, failing if a documented quick-run claim no longer holds
     python -m demos.all --seeds 0 1 2    # each run once per seed; median and range of the headline numbers
     python -m demos.all --docs           # full runs, then each figure copied into docs/figures/
+    python -m demos.all --threads 2      # every demo with 2 BLAS threads (default 1: docs/backends.md, CPU threads)
 
 Figure 1 runs four times (digits and, where the MNIST test files are found,
 the 8,000/2,000 split of the MNIST test set, each at lr 0.5 and at lr 0.01
@@ -28,6 +29,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tinygrad_bn import data         # noqa: E402
+from demos.common import DEFAULT_THREADS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ["input_normalization", "weight_init", "learning_speed", "lr_stress_test", "gradient_histograms",
@@ -79,10 +81,10 @@ def quick_plan():
     return plan
 
 
-def run_one(module_name, out, flags, seed, quick):
+def run_one(module_name, out, flags, seed, quick, threads):
     """Run one demo into ``out`` and return its record (the JSON it wrote)."""
     module = importlib.import_module(f"demos.{module_name}")
-    return module.main([*flags, "--out", str(out), "--seed", str(seed), "--no-progress",
+    return module.main([*flags, "--out", str(out), "--seed", str(seed), "--threads", str(threads), "--no-progress",
                         *(["--quick"] if quick else [])])
 
 
@@ -114,6 +116,7 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", default=None, help="only these output names")
     parser.add_argument("--out", default="runs", help="folder for the runs' outputs")
     parser.add_argument("--data-root", default=None, help="where MNIST is looked for")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="BLAS threads for every demo")
     args = parser.parse_args(argv)
     if args.docs and (args.quick or args.check):
         parser.error("--docs needs the full runs: drop --quick and --check")
@@ -127,7 +130,7 @@ def main(argv=None):
             out = Path(args.out) / name / (f"seed{seed}" if len(args.seeds) > 1 else "")
             print(f"=== {name} seed {seed} {' '.join(flags)}", flush=True)
             started = time.perf_counter()
-            record = run_one(module_name, out, flags, seed, quick)
+            record = run_one(module_name, out, flags, seed, quick, args.threads)
             timings.append((f"{name} seed {seed}", time.perf_counter() - started))
             records.append((module_name, record))
             headline = importlib.import_module(f"demos.{module_name}").headline(record)

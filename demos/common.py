@@ -28,6 +28,11 @@ STYLE = {
 DATASETS = ("auto", "mnist", "mnist-t10k", "digits")
 IMAGE_DATASETS = ("auto", "cifar10", "mnist", "mnist-t10k", "digits")
 IMAGE_AUTO = "auto: CIFAR-10 when it is found under the data root, else MNIST, else the MNIST test set, else digits"
+# One BLAS thread: the demos' matrices are small (batch 60 by a few hundred
+# units), so a second thread gains little even on an idle machine, and on a
+# busy one threads waiting for a core another program holds slow every step
+# down, several times over (the figures: docs/backends.md, "CPU threads").
+DEFAULT_THREADS = 1
 
 
 def style(name, **changes):
@@ -35,13 +40,25 @@ def style(name, **changes):
     return {**STYLE[name], **changes}
 
 
+class DemoParser(argparse.ArgumentParser):
+    """The demos' argument parser: parsing also applies ``--threads``, so every
+    demo runs with the BLAS threads its config records, without a line of its own."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        require_at_least(self, parsed, ("threads",), 1)
+        tg.set_num_threads(parsed.threads)
+        return parsed
+
+
 def demo_parser(description, default_out):
     """An argument parser with the flags every demo has."""
-    parser = argparse.ArgumentParser(description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = DemoParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--out", default=default_out, help="folder for the PNG and the JSON")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help="threads for the CPU's matrix products (BLAS); see docs/backends.md, CPU threads")
     parser.add_argument("--quick", action="store_true", help="a short run, for smoke tests")
     parser.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     return parser

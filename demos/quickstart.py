@@ -3,7 +3,8 @@
     python demos/quickstart.py
 
 Every parameter is a leaf Tensor; the loss is built from primitive ops; one
-call to ``backward()`` fills every ``.grad``; SGD updates ``.data`` in place.
+call to ``backward()`` fills every ``.grad``; SGD updates each parameter in
+place, under ``no_grad`` (the update is not part of the model).
 """
 import numpy as np
 
@@ -33,11 +34,12 @@ def main(steps=2000, hidden=32, lr=0.5, seed=0):
         for param in params:
             param.grad = None
         loss.backward()
-        for param in params:
-            param.data -= lr * param.grad.data
+        with tg.no_grad():
+            for param in params:
+                param -= lr * param.grad
         if step % 400 == 0:
-            accuracy = ((p.data > 0.5) == (y.data > 0.5)).mean()
-            print(f"step {step:5d}  loss {loss.item():.4f}  train accuracy {accuracy:.3f}")
+            accuracy = ((p > 0.5) == (y > 0.5)).float().mean().item()
+            print(f"step {step:5d}  loss {loss:.4f}  train accuracy {accuracy:.3f}")
     return accuracy
 
 

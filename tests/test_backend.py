@@ -1,4 +1,6 @@
 """The NumPy/CuPy switch: device names, the default device, moves, seeds, scatter-add."""
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -162,3 +164,18 @@ def test_set_num_threads_limits_the_blas_pool():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="positive integer"):
             tg.set_num_threads(bad)
+
+
+def test_set_num_threads_also_holds_for_blas_pools_loaded_afterwards():
+    """SciPy ships its own OpenBLAS; imported after ``set_num_threads(1)`` its pool
+    must have one thread too, and ``get_num_threads`` reports NumPy's pool."""
+    pytest.importorskip("scipy")
+    pytest.importorskip("threadpoolctl")
+    script = ("import tinygrad_bn as tg; tg.set_num_threads(1); import scipy.linalg; "
+              "from threadpoolctl import threadpool_info; "
+              "print(max(p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'), "
+              "tg.get_num_threads())")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["1", "1"]

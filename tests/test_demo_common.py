@@ -1,13 +1,16 @@
-"""demos/common.py: the progress line fits a log, one style means "without BN" / "with BN" everywhere, and the
-conv demos' images are the data sets' pixels, standardised."""
+"""demos/common.py: the progress line fits a log, one style means "without BN" / "with BN" everywhere,
+``--threads`` sets the BLAS threads a demo runs with and records them, and the conv demos' images are
+the data sets' pixels, standardised."""
 import io
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import tinygrad_bn as tg
 from tinygrad_bn import data
-from demos import common
+from demos import common, constant_collapse
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
@@ -51,6 +54,30 @@ def test_one_style_for_without_and_with_bn():
     assert plain["color"] != bn["color"] and plain["linestyle"] != bn["linestyle"]
     assert (plain["label"], bn["label"]) == ("without BN", "with BN")
     assert common.style("bn", marker="o") == {**bn, "marker": "o"}
+
+
+@pytest.fixture
+def blas_threads_restored():
+    before = tg.get_num_threads()
+    yield
+    tg.set_num_threads(before)
+
+
+def test_threads_flag_reaches_blas_during_the_run_and_lands_in_the_json(tmp_path, monkeypatch, blas_threads_restored):
+    threads = 2 if tg.get_num_threads() == 1 else 1          # not what the pool has now, so setting it shows
+    seen_during_run, run = [], constant_collapse.run
+
+    def run_and_record(args):
+        seen_during_run.append(tg.get_num_threads())
+        return run(args)
+    monkeypatch.setattr(constant_collapse, "run", run_and_record)
+    constant_collapse.main(["--quick", "--no-progress", "--threads", str(threads), "--out", str(tmp_path)])
+    assert seen_during_run == [threads]
+    assert json.loads((tmp_path / "constant_collapse.json").read_text())["config"]["threads"] == threads
+
+
+def test_demos_run_with_the_default_thread_count_unless_told(blas_threads_restored):
+    assert constant_collapse.parse_args([]).threads == common.DEFAULT_THREADS == tg.get_num_threads()
 
 
 def test_image_dataset_is_the_digits_as_standardised_1x8x8_images():

@@ -221,13 +221,18 @@ def set_num_threads(n):
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=n, user_api="blas")
+    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ[variable] = str(n)       # read by BLAS pools that load later (SciPy's)
 
 
 def get_num_threads():
-    """The number of threads the CPU's matrix products use (the largest BLAS pool)."""
+    """The number of threads the CPU's matrix products use: those of the BLAS
+    library shipped with NumPy where it has its own (SciPy, say, may load
+    another), otherwise the largest BLAS pool loaded."""
     from threadpoolctl import threadpool_info
-    pools = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return max(pools, default=1)
+    pools = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    numpys = [pool for pool in pools if "numpy" in pool["filepath"].replace("\\", "/").split("/")[-2]]
+    return max((pool["num_threads"] for pool in numpys or pools), default=1)
 
 
 # ----------------------------------------------------------------- randomness

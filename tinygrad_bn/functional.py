@@ -2,13 +2,17 @@
 
 ``import tinygrad_bn.functional as F``.  Each function first checks its
 arguments as PyTorch does (Tensors, not arrays or lists; one dtype, not a mix
-to promote silently), then calls one fused op (linear, batch_norm in training,
+to promote silently), then calls one fused op (linear, the normalizations in training,
 softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
 import math
 
 from . import backend
 from .ops.batch_norm import BatchNorm, channel_shape
+from .ops.batch_renorm import BatchRenorm
+from .ops.ghost_batch_norm import GhostBatchNorm
+from .ops.instance_norm import InstanceNorm
+from .ops.normalization import Normalize, group_layout, layer_layout
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.linear import Linear
 from .tensor import Tensor
@@ -68,30 +72,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     eps = 0 is allowed otherwise.  ``momentum`` is a number: the cumulative
     average of ``momentum=None`` is the BatchNorm layers', which count the batches.
     """
-    names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
-    _expect_tensors("batch_norm", ("input",) + names, input, *vectors)
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input (N, C, *) with at least 2 dimensions, got "
-                         f"{input.ndim}D input of shape {tuple(input.shape)}")
-    channels = input.shape[1]
-    for name, t in zip(names, vectors):
-        if t is not None and t.shape != (channels,):
-            raise ValueError(f"batch_norm: expected an input with {t.data.size} channels (the size of "
-                             f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
-    _expect_dtype("batch_norm", input, names, *vectors)
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"batch_norm(): expected a floating point input, got {input.dtype}")
-    values_per_channel = math.prod(input.shape[:1] + input.shape[2:])
-    if training and values_per_channel == 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, "
-                         f"got input size {tuple(input.shape)}")
-    if training and eps <= 0:
-        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
-    if eps < 0:
-        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
-    if momentum is None:
-        raise TypeError("batch_norm(): momentum must be a number, not None (the cumulative average of "
-                        "momentum=None needs the batch count that BatchNorm1d and BatchNorm2d keep)")
+    _check_batch_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps)
+    values_per_channel = _values_per_channel(input, training)
     if training and values_per_channel == 0:
         # an empty batch has no statistics to normalise with or to fold into the running
         # buffers (PyTorch leaves them alone too): the empty output, in the graph of weight
@@ -99,8 +81,58 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return _per_channel_affine(input, weight, bias)
     if training:
         return BatchNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
+    return _running_statistics_affine("batch_norm", input, running_mean, running_var, weight, bias, eps)
+
+
+def _check_batch_norm(function, input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """What batch_norm and its relatives refuse, as PyTorch does: arguments that are not
+    Tensors, an input with fewer than 2 dims or not floating point, per-channel vectors
+    of the wrong size or dtype, eps <= 0 in training (eps < 0 otherwise), momentum None."""
+    names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
+    _expect_tensors(function, ("input",) + names, input, *vectors)
+    data = input.data
+    if data.ndim < 2:
+        raise ValueError(f"{function}: expected an input (N, C, *) with at least 2 dimensions, got "
+                         f"{data.ndim}D input of shape {data.shape}")
+    _expect_per_channel(function, input, names, vectors, ValueError)
+    _expect_dtype(function, input, names, *vectors)
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"{function}(): expected a floating point input, got {input.dtype}")
+    if training and eps <= 0:
+        raise ValueError(f"{function} eps must be positive during training, but got {eps}")
+    if eps < 0:
+        raise ValueError(f"{function} eps must be non-negative, but got {eps}")
+    if momentum is None:
+        raise TypeError(f"{function}(): momentum must be a number, not None (the cumulative average of "
+                        "momentum=None needs the batch count that the module keeps)")
+
+
+def _expect_per_channel(function, input, names, vectors, error):
+    """``error`` unless each vector (None is skipped) has shape (C,), C = input.shape[1]."""
+    channels = input.data.shape[1]
+    for name, t in zip(names, vectors):
+        if t is not None and t.data.shape != (channels,):
+            raise error(f"{function}: expected an input with {t.data.size} channels (the size of "
+                        f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
+
+
+def _values_per_channel(input, training, batch=None, within=""):
+    """n * prod(S) for input (N, C, *S): what each channel's batch statistics run over,
+    n = ``batch`` samples (N by default); in training there must be more than one
+    value per channel (``within`` each ghost batch, say), or there is no variance."""
+    shape = input.data.shape
+    values = (shape[0] if batch is None else batch) * math.prod(shape[2:])
+    if training and values == 1:
+        raise ValueError(f"Expected more than 1 value per channel{within} when training, "
+                         f"got input size {tuple(shape)}")
+    return values
+
+
+def _running_statistics_affine(function, input, running_mean, running_var, weight, bias, eps):
+    """Eval mode of the BatchNorm family: the affine map
+    y = weight * (x - running_mean) / sqrt(running_var + eps) + bias, per channel."""
     if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+        raise ValueError(f"{function}: running_mean and running_var are needed when not training")
     scale = (running_var.detach() + eps) ** -0.5
     if weight is not None:
         scale = scale * weight
@@ -112,6 +144,179 @@ def _per_channel_affine(x, scale, shift):
     shape = channel_shape(x)
     y = x if scale is None else x * scale.reshape(shape)
     return y if shift is None else y + shift.reshape(shape)
+
+
+# ------------------------------------------------------------------ the normalization family
+# One computation over different groups of the input (ops/normalization.py); the
+# picture, the equations and when to use which: docs/normalization.md.
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer Normalization (Ba, Kiros & Hinton, 2016), as ``torch.nn.functional.layer_norm``:
+    each sample is normalised over its last len(normalized_shape) dims with its own
+    mean and biased variance, y = weight * (x - mu) / sqrt(var + eps) + bias, with
+    ``weight`` and ``bias`` of shape ``normalized_shape`` (per element).  Nothing
+    depends on the other samples, so training and eval are the same."""
+    # (normalized_shape is no Tensor: None stands in for it, and it is checked below)
+    _expect_tensors("layer_norm", ("input", "normalized_shape", "weight", "bias"), input, None, weight, bias)
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{_type_name(normalized_shape)}")
+    for position, n in enumerate(normalized_shape):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
+                            f"found element of type {_type_name(n)} at pos {position}")
+    shape = tuple(normalized_shape)
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(shape)}")
+    if input.ndim < len(shape) or input.shape[input.ndim - len(shape):] != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    _expect_dtype("layer_norm", input, ("weight", "bias"), weight, bias)
+    _expect_floating("layer_norm", input)
+    return _normalize(input, weight, bias, layer_layout(input.shape, len(shape)), eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group Normalization (Wu & He, 2018), as ``torch.nn.functional.group_norm``: the C
+    channels of x, (N, C, *S), form ``num_groups`` groups of C/G consecutive channels,
+    and each (sample, group) is normalised over its C/G * prod(S) values; ``weight``
+    and ``bias`` are per channel.  One group is LayerNorm over (C, *S) (up to the
+    affine map), C groups are InstanceNorm.  The same in training and eval."""
+    _expect_tensors("group_norm", ("input", "num_groups", "weight", "bias"), input, None, weight, bias)
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int):
+        raise TypeError(f"group_norm(): argument 'num_groups' (position 2) must be int, not {_type_name(num_groups)}")
+    if num_groups <= 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    batch, channels, spatial = input.shape[0], input.shape[1], list(input.shape[2:])
+    if batch * channels // num_groups * math.prod(spatial) == 1:
+        # PyTorch's test (torch.nn.functional._verify_batch_size on these sizes)
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[batch * channels // num_groups, num_groups] + spatial}")
+    if channels % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (channels,):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                               f"but got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    _expect_dtype("group_norm", input, ("weight", "bias"), weight, bias)
+    _expect_floating("group_norm", input)
+    return _normalize(input, weight, bias, group_layout(input.shape, num_groups), eps)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Instance Normalization, as ``torch.nn.functional.instance_norm``: each (sample,
+    channel) of x, (N, C, *S), is normalised over its prod(S) spatial values;
+    ``weight`` and ``bias`` are per channel.
+
+    ``use_input_stats`` (what InstanceNorm1d/2d pass in training, and always without
+    running statistics): those per-instance statistics, and the running buffers, where
+    given, are updated in place with the average over the samples of the instance
+    statistics (the variance unbiased within each instance, ops/instance_norm.py).
+    Otherwise the affine map with the running statistics, as batch_norm in eval.
+    """
+    if isinstance(input, Tensor) and use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {tuple(input.shape)}")
+    names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
+    _expect_tensors("instance_norm", ("input",) + names, input, *vectors)
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError(f"instance_norm(): argument 'momentum' (position 7) must be float, not {_type_name(momentum)}")
+    _expect_per_channel("instance_norm", input, names, vectors, RuntimeError)
+    _expect_dtype("instance_norm", input, names, *vectors)
+    _expect_floating("instance_norm", input)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        return _running_statistics_affine("instance_norm", input, running_mean, running_var, weight, bias, eps)
+    if input.numel() == 0:
+        return _per_channel_affine(input, weight, bias)        # no statistics: nothing to normalise or fold in
+    return InstanceNorm.apply(input, weight, bias, running_mean, running_var, momentum, eps)
+
+
+def batch_renorm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
+                 rmax=3.0, dmax=5.0):
+    """Batch Renormalization (Ioffe, 2017; not in PyTorch) of x, (N, C, *S), per channel.
+
+    training: BatchNorm's x_hat, corrected towards the running statistics,
+    y = weight * (r x_hat + d) + bias with r = clip(sigma_B/sigma, 1/rmax, rmax),
+    d = clip((mu_B - running_mean)/sigma, -dmax, dmax), sigma = sqrt(running_var +
+    eps), r and d constants for the gradient (ops/batch_renorm.py); then the
+    running statistics are updated as batch_norm's.  rmax = 1, dmax = 0 is
+    batch_norm.  Otherwise: batch_norm's eval-mode affine map.  The arguments and
+    their checks are batch_norm's; training also needs the running buffers,
+    rmax >= 1 and dmax >= 0.
+    """
+    _check_batch_norm("batch_renorm", input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if not training:
+        return _running_statistics_affine("batch_renorm", input, running_mean, running_var, weight, bias, eps)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_renorm: running_mean and running_var are needed in training too: r and d "
+                         "compare the batch with them")
+    if not rmax >= 1 or not dmax >= 0:
+        raise ValueError(f"batch_renorm: expected rmax >= 1 and dmax >= 0, got rmax={rmax}, dmax={dmax}")
+    if _values_per_channel(input, training) == 0:
+        return _per_channel_affine(input, weight, bias)        # as batch_norm: no statistics, nothing updated
+    return BatchRenorm.apply(input, weight, bias, running_mean, running_var, momentum, eps, rmax, dmax)
+
+
+def ghost_batch_norm(input, virtual_batch_size, running_mean, running_var, weight=None, bias=None, training=False,
+                     momentum=0.1, eps=1e-5):
+    """Ghost Batch Normalization (Hoffer, Hubara & Soudry, 2017; not in PyTorch) of x,
+    (N, C, *S), per channel.
+
+    training: the batch is cut into N / virtual_batch_size consecutive ghost batches,
+    each normalised by its own statistics as batch_norm would normalise it on its
+    own, and each folded into the running buffers (where given) in order, with
+    factor ``momentum``: a number, or one number per ghost batch (what GhostBatchNorm1d
+    passes for momentum=None).  N must be a multiple of virtual_batch_size.
+    Otherwise: batch_norm's eval-mode affine map.  The arguments and their checks
+    are batch_norm's; training needs more than one value per channel in each ghost batch.
+    """
+    _check_batch_norm("ghost_batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if not training:
+        return _running_statistics_affine("ghost_batch_norm", input, running_mean, running_var, weight, bias, eps)
+    if isinstance(virtual_batch_size, bool) or not isinstance(virtual_batch_size, int) or virtual_batch_size < 1:
+        raise ValueError(f"ghost_batch_norm: virtual_batch_size must be a positive int, got {virtual_batch_size!r}")
+    batch = input.shape[0]
+    if batch % virtual_batch_size:
+        raise ValueError(f"ghost_batch_norm: a training batch of {batch} samples does not split into ghost batches "
+                         f"of {virtual_batch_size}; use a batch size that is a multiple of {virtual_batch_size} "
+                         f"(DataLoader(..., drop_last=True) drops a short last batch)")
+    ghosts = batch // virtual_batch_size
+    momenta = tuple(momentum) if isinstance(momentum, (tuple, list)) else (momentum,) * ghosts
+    if len(momenta) != ghosts:
+        raise ValueError(f"ghost_batch_norm: expected one momentum per ghost batch ({ghosts}), got {len(momenta)}")
+    if batch == 0 or _values_per_channel(input, training, virtual_batch_size, " in each ghost batch") == 0:
+        return _per_channel_affine(input, weight, bias)        # as batch_norm: no statistics, nothing updated
+    return GhostBatchNorm.apply(input, weight, bias, running_mean, running_var, momenta, eps)
+
+
+def _expect_floating(function, input):
+    """PyTorch's NotImplementedError for an integer or boolean input to a normalization."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"{function}: expected a floating-point input, got {input.dtype}")
+
+
+def _normalize(input, weight, bias, layout, eps):
+    """The fused Normalize op in ``layout``; for an empty input, which has no statistics,
+    the empty output in the graph of weight and bias (whose gradients are then zero)."""
+    if input.numel() == 0:
+        y = input.reshape(layout.view)
+        if weight is not None:
+            y = y * weight.reshape(layout.affine)
+        if bias is not None:
+            y = y + bias.reshape(layout.affine)
+        return y.reshape(input.shape)
+    return Normalize.apply(input, weight, bias, layout, eps)
 
 
 def _check_dropout(p):

@@ -10,3 +10,5 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten
 from .loss import MSELoss, NLLLoss, CrossEntropyLoss
+from .normalization import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, BatchRenorm1d, BatchRenorm2d,
+                            RenormWarmup, GhostBatchNorm1d, GhostBatchNorm2d)

@@ -26,14 +26,14 @@ from .. import backend
 from .. import functional as F
 from ..autograd import no_grad
 from ..tensor import Tensor
-from .. import creation
-from .module import Module, Parameter
+from .norm_base import _NormBase
 
 
-class _BatchNorm(Module):
+class _BatchNorm(_NormBase):
     """Batch Normalization over the channels (axis 1) of a batch, with PyTorch's
     arguments, defaults, buffers and update rule: what BatchNorm1d and BatchNorm2d
-    share.  A subclass says which inputs it takes, in ``_check_input_dim``.
+    share (the parameters and buffers come from ``_NormBase``).  A subclass says which
+    inputs it takes, in ``input_dims`` and ``takes``.
 
     ``affine``: learn a per-channel scale ``weight`` (ones) and shift ``bias``
     (zeros); with ``bias=False`` (keyword-only, as in PyTorch 2) only the scale,
@@ -50,49 +50,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        dtype = numpy.float32 if dtype is None else dtype
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", creation.zeros((), dtype=numpy.int64, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self):
-        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (in place)."""
-        if self.track_running_stats:
-            self.running_mean.data.fill(0)
-            self.running_var.data.fill(1)
-            self.num_batches_tracked.data.fill(0)
-
-    def reset_parameters(self):
-        """Reset the running statistics and set weight = 1, bias = 0 (in place)."""
-        self.reset_running_stats()
-        if self.affine:
-            self.weight.data.fill(1)
-        if self.bias is not None:
-            self.bias.data.fill(0)
-
-    def _check_input_dim(self, x):
-        """Raise ValueError unless x has a shape this layer normalises."""
-        raise NotImplementedError(f"{type(self).__name__} must say which inputs it takes (_check_input_dim)")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, x):
         F._expect_tensors("batch_norm", ("input",), x)
@@ -115,19 +73,11 @@ class _BatchNorm(Module):
         tracked.data += 1                    # counted once the batch went through, on its device
         return y
 
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
-
-
 class BatchNorm1d(_BatchNorm):
     """Batch Normalization of (N, C) or (N, C, L) input: channel c is normalised over
     its N (or N * L) values.  Arguments, buffers and modes: ``_BatchNorm``."""
 
-    def _check_input_dim(self, x):
-        if x.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {x.ndim}D input): BatchNorm1d normalises (N, C) or "
-                             f"(N, C, L) batches, got shape {tuple(x.shape)}")
+    input_dims, takes = (2, 3), "(N, C) or (N, C, L) batches"
 
 
 class BatchNorm2d(_BatchNorm):
@@ -136,10 +86,7 @@ class BatchNorm2d(_BatchNorm):
     Szegedy), with one gamma and beta per channel.  Arguments, buffers and modes:
     ``_BatchNorm``."""
 
-    def _check_input_dim(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"expected 4D input (got {x.ndim}D input): BatchNorm2d normalises (N, C, H, W) "
-                             f"batches, got shape {tuple(x.shape)}")
+    input_dims, takes = (4,), "(N, C, H, W) batches"
 
 
 def recompute_population_stats(model, batches):

@@ -24,12 +24,12 @@ sum_j dxhat_j x_hat_j = gamma * dgamma, so
            = gamma/sigma * (dy_i - dbeta/m - x_hat_i * dgamma/m)     (as computed).
 
 The derivation is in docs/batchnorm.md; the composed reference it is tested
-against is tinygrad_bn/nn/batchnorm_reference.py.
+against is tinygrad_bn/nn/batchnorm_reference.py.  The arithmetic is the shared
+normalization core of ops/normalization.py, in its batch layout (one group per
+channel); this file adds the running statistics.
 """
-import math
-
-from ..autograd import Function, _check_finite, _GradMode, is_grad_enabled
-from ..tensor import Tensor
+from ..autograd import Function, _check_finite, _GradMode
+from .normalization import batch_layout, normalize_affine, normalize_affine_backward
 
 
 def channel_shape(x):
@@ -42,26 +42,16 @@ def reduction_axes(x):
     return (0,) + tuple(range(2, x.ndim))
 
 
-def normalize(x, axes, eps):
-    """(x_hat, 1/sigma, mu, var) per channel (biased var; statistics keep size-1 axes).
-    x may be an array or a Tensor: the same arithmetic serves the fast forward
-    and the recorded recomputation of the double backward."""
-    m = math.prod(x.shape) // x.shape[1]
-    mean = x.sum(axis=axes, keepdims=True) * (1 / m)
-    centered = x - mean
-    var = (centered * centered).sum(axis=axes, keepdims=True) * (1 / m)
-    inv_sigma = (var + eps) ** -0.5
-    return centered * inv_sigma, inv_sigma, mean, var
-
-
-def normalize_backward(dy, x_hat, inv_sigma, gamma, axes, m):
-    """(dx, dgamma, dbeta) of the closed form above (dgamma, dbeta of shape (C,));
-    arrays or Tensors alike.  ``gamma`` is None without affine (gamma = 1)."""
-    dbeta = dy.sum(axis=axes, keepdims=True)
-    dgamma = (dy * x_hat).sum(axis=axes, keepdims=True)
-    scale = inv_sigma if gamma is None else gamma * inv_sigma
-    dx = (dy - x_hat * (dgamma * (1 / m)) - dbeta * (1 / m)) * scale
-    return dx, dgamma.reshape(-1), dbeta.reshape(-1)
+def update_running_stats(running_mean, running_var, mean, var, m, momentum):
+    """running = (1 - momentum) * running + momentum * statistic, in place, for the
+    per-channel mean and the unbiased variance var * m/(m - 1), var being the biased
+    variance of m values; either buffer may be None."""
+    if running_mean is not None:
+        running_mean.data *= 1 - momentum
+        running_mean.data += momentum * mean
+    if running_var is not None:
+        running_var.data *= 1 - momentum
+        running_var.data += (momentum * m / (m - 1)) * var
 
 
 class BatchNorm(Function):
@@ -78,38 +68,16 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        data = x.data
-        axes, shape = reduction_axes(data), channel_shape(data)
-        m = data.size // data.shape[1]
-        x_hat, inv_sigma, mean, var = normalize(data, axes, eps)
-        y = x_hat * weight.data.reshape(shape) if weight is not None else x_hat.copy()
-        if bias is not None:
-            y += bias.data.reshape(shape)
+        layout = batch_layout(x.data.shape)
+        y, mean, var = normalize_affine(ctx, x, weight, bias, layout, eps)
         if _GradMode.anomaly:
             _check_finite(ctx, (mean, var, y), "forward")
-        if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.reshape(-1)
-        if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * m / (m - 1)) * var.reshape(-1)
-        ctx.axes, ctx.shape, ctx.m, ctx.eps = axes, shape, m, eps
-        ctx.save_for_backward(x, weight, x_hat, inv_sigma)   # x_hat, 1/sigma: arrays for the fast path
+        update_running_stats(running_mean, running_var, mean.reshape(-1), var.reshape(-1), layout.group_size,
+                             momentum)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, x_hat, inv_sigma = ctx.saved_tensors
-        if is_grad_enabled():
-            # create_graph: recompute x_hat from x with recorded ops, so the
-            # gradient below is itself differentiable with respect to x, gamma and dy
-            x_hat, inv_sigma, _, _ = normalize(x, ctx.axes, ctx.eps)
-            gamma = None if weight is None else weight.reshape(ctx.shape)
-            dx, dgamma, dbeta = normalize_backward(grad, x_hat, inv_sigma, gamma, ctx.axes, ctx.m)
-        else:
-            # the usual path: array arithmetic on the saved x_hat and 1/sigma
-            gamma = None if weight is None else weight.data.reshape(ctx.shape)
-            arrays = normalize_backward(grad.data, x_hat, inv_sigma, gamma, ctx.axes, ctx.m)
-            dx, dgamma, dbeta = (Tensor.wrap(a, x.device) for a in arrays)
-        # (the engine drops the gradients of inputs that need none)
-        return dx, dgamma, dbeta, None, None, None, None
+        # x_hat and 1/sigma saved as arrays, or recomputed from x with recorded ops
+        # under create_graph (ops/normalization.py), so that dx is differentiable again
+        return normalize_affine_backward(ctx, grad) + (None, None, None, None)

@@ -5,6 +5,9 @@
                       and BatchNorm in NumPy
     bn_properties     the properties BatchNorm must have, as check_* functions
     bn_running_stats  the running statistics as a Hypothesis state machine
+    norm_cases        inputs for LayerNorm, GroupNorm, InstanceNorm and ghost batches, and their NumPy oracle
+    norm_properties   the properties of those layers, read as bn_properties
+    renorm_running_stats  Batch Renormalization under BatchNorm's state machine
 
 The BatchNorm tests of the suite and the exercise checks (exercises/) run the
 same properties.

@@ -51,6 +51,11 @@ class Case:
     def channels(self):
         return self.x.shape[1]
 
+    @property
+    def group_size(self):
+        """m, the number of values each channel's statistics run over."""
+        return self.x.size // self.channels
+
     def describe(self):
         """'input of shape (4, 3) (seed 7, affine on)', for messages."""
         if self.seed is None:

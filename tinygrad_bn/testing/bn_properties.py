@@ -72,11 +72,12 @@ def fail(should, found, quantity, case=None, context=None):
 
 
 def assert_close(got, expected, *, rtol, atol, should, what, quantity, case=None, context=None,
-                 per_channel=False):
+                 per_channel=False, unit="channel"):
     """Fail unless |got - expected| <= atol + rtol |expected| everywhere (the rule of
     np.testing.assert_allclose), naming the worst element of ``what``:
     '... the output at element (2, 0) is 0.13, expected -0.41 (...)', or with
-    ``per_channel`` (got indexed by channel) '... channel 1 has mean 0.25, expected 0'."""
+    ``per_channel`` (got indexed by channel, or by another ``unit``) '... channel 1
+    has mean 0.25, expected 0'."""
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if expected.ndim and expected.shape != got.shape:
@@ -88,7 +89,7 @@ def assert_close(got, expected, *, rtol, atol, should, what, quantity, case=None
     if not (excess > 0).any():
         return
     j = np.unravel_index(np.argmax(excess), got.shape)
-    place = f"channel {j[0]} has {what}" if per_channel else f"{what} at element {tuple(int(i) for i in j)} is"
+    place = f"{unit} {j[0]} has {what}" if per_channel else f"{what} at element {tuple(int(i) for i in j)} is"
     count = f"; {int((excess > 0).sum())} of {got.size} differ" if got.size > 1 else ""
     fail(should, f"{place} {got[j]:.6g}, expected {expected[j]:.6g} (off by {abs(got[j] - expected[j]):.2g}, "
                  f"allowed {allowed[j]:.2g}{count})", quantity, case, context)
@@ -132,9 +133,10 @@ def of_inputs(batch_norm, case, **kwargs):
 
 
 def two_values_without_affine(case):
-    """m = 2 values per channel and no affine: x_hat is +-1 whatever x is (up to
-    eps), so every derivative is ~0 and gradcheck must be told that is expected."""
-    return case.weight is None and case.x.size // case.channels == 2
+    """m = 2 values per channel (per group, for the other normalizations) and no affine:
+    x_hat is +-1 whatever x is (up to eps), so every derivative is ~0 and gradcheck
+    must be told that is expected."""
+    return case.weight is None and case.group_size == 2
 
 
 def output_of(batch_norm, inputs, case, dtype=float64, **kwargs):

@@ -69,9 +69,16 @@ class RunningStatsMachine(RuleBasedStateMachine):
 
     @initialize(channels=st.integers(1, 16), momentum=momenta, seed=st.integers(0, 2 ** 32 - 1))
     def build(self, channels, momentum, seed):
+        self._build(channels, momentum, seed)
+
+    def _build(self, channels, momentum, seed, **options):
+        """The layer ``layer(channels, momentum=momentum, **options)`` with drawn gamma and
+        beta, and the NumPy model's state: fresh running statistics."""
         self.rng = np.random.default_rng(seed)
-        with self._step(f"{self.layer.__name__}({channels}, momentum={momentum}) in {np.dtype(self.dtype).name}"):
-            self.bn = self.layer(channels, momentum=momentum).to(self.device, self.dtype)
+        arguments = "".join(f", {name}={value!r}" for name, value in options.items())
+        with self._step(f"{self.layer.__name__}({channels}, momentum={momentum}{arguments}) in "
+                        f"{np.dtype(self.dtype).name}"):
+            self.bn = self.layer(channels, momentum=momentum, **options).to(self.device, self.dtype)
         self.bn.weight.data[...] = self.bn.weight.xp.asarray(self.rng.uniform(-2, 2, channels), dtype=self.dtype)
         self.bn.bias.data[...] = self.bn.weight.xp.asarray(self.rng.uniform(-2, 2, channels), dtype=self.dtype)
         self.gamma = self.bn.weight.detach().numpy().astype(np.float64)
@@ -97,13 +104,19 @@ class RunningStatsMachine(RuleBasedStateMachine):
     def _affine(self, x, x_hat):
         return x_hat * self.gamma.reshape(channel_shape(x)) + self.beta.reshape(channel_shape(x))
 
+    TRAINING_OUTPUT = "gamma (x - mu_B)/sqrt(s2_B + eps) + beta, with the batch's mean and biased variance"
+
+    def training_output(self, x):
+        """What the layer should give for the training batch x, from the model's state
+        before the batch (BatchNorm: the batch's own statistics only)."""
+        return self._affine(x, numpy_normalize(x, EPS)[0])
+
     @rule(batch=st.integers(2, 64), data=st.data())
     def train_step(self, batch, data):
         self.bn.train()
         x = self._input(batch, data.draw(spatial_sizes(self.ndims), label="spatial sizes"))
-        x_hat, s2 = numpy_normalize(x, EPS)
-        self._check_output(x, self._affine(x, x_hat), "training",
-                           "gamma (x - mu_B)/sqrt(s2_B + eps) + beta, with the batch's mean and biased variance")
+        self._check_output(x, self.training_output(x), "training", self.TRAINING_OUTPUT)
+        s2 = numpy_normalize(x, EPS)[1]
         self.tracked += 1
         m = x.size // x.shape[1]
         factor = 1 / self.tracked if self.momentum is None else self.momentum

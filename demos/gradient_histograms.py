@@ -198,6 +198,10 @@ def gradient_statistics(gradient):
     limit = magnitude.max() if magnitude.max() > 0 else 1.0
     counts, edges = np.histogram(finite, BINS, (-limit, limit))
     record["histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
+    nonzero = magnitude[magnitude > 0]
+    if nonzero.size:
+        counts, edges = np.histogram(nonzero, np.geomspace(nonzero.min(), nonzero.max() * (1 + 1e-9), BINS + 1))
+        record["magnitude_histogram"] = {"counts": counts.tolist(), "edges": edges.tolist()}
     if std > 0:
         standardised = np.clip((finite - finite.mean()) / std, -STANDARDISED_RANGE, STANDARDISED_RANGE)
         counts, edges = np.histogram(standardised, BINS, (-STANDARDISED_RANGE, STANDARDISED_RANGE))
@@ -353,10 +357,11 @@ def layer_text(record):
 
 
 def plot(results, path):
-    """Per architecture: the two histograms side by side, both standardised, and gradient norms per layer."""
+    """Per architecture: the two histograms side by side, both on one log axis of |g|, both standardised,
+    and gradient norms per layer."""
     plt = pyplot()
     architectures = FAMILIES[results["config"]["arch"]]
-    fig, axes = plt.subplots(len(architectures), 4, figsize=(19, 5.6 * len(architectures)), squeeze=False)
+    fig, axes = plt.subplots(len(architectures), 5, figsize=(23, 5.6 * len(architectures)), squeeze=False)
     for row, architecture in zip(axes, architectures):
         record = results[architecture]
         title, layer = display_name(architecture, record), record["middle_layer"]
@@ -372,31 +377,43 @@ def plot(results, path):
             ax.set(yscale="log", xlabel="gradient entry", ylabel="count (log)")
         for name in NETWORKS:
             stats = record[name]["middle_layer_gradient"]
+            if "magnitude_histogram" in stats:
+                row[2].stairs(stats["magnitude_histogram"]["counts"], stats["magnitude_histogram"]["edges"],
+                              color=STYLE[name]["color"], linestyle=STYLE[name]["linestyle"],
+                              label=f"{LABELS[name]}: median |g| {stats['median_abs']:.3g}")
+        ratio_of_medians = results["claims"].get(architecture, {}).get("median_abs_ratio_plain_over_bn")
+        row[2].set(title=f"{title}: |g| of both on one log axis\nmedian without / with BN = "
+                         + (f"{ratio_of_medians:.3g}" if ratio_of_medians else "n/a"), xscale="log",
+                   xlabel="|gradient entry| (log; exact zeros left out)", ylabel="count")
+        row[2].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
+        for name in NETWORKS:
+            stats = record[name]["middle_layer_gradient"]
             if "standardised_histogram" in stats:
-                row[2].stairs(stats["standardised_histogram"]["counts"], stats["standardised_histogram"]["edges"],
+                row[3].stairs(stats["standardised_histogram"]["counts"], stats["standardised_histogram"]["edges"],
                               color=STYLE[name]["color"], linestyle=STYLE[name]["linestyle"],
                               label=f"{LABELS[name]}: kurtosis {kurtosis_text(stats)}")
         size = record["plain"]["middle_layer_gradient"]["size"]
         edges = np.linspace(-STANDARDISED_RANGE, STANDARDISED_RANGE, BINS + 1)
         centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
         gaussian = size * width * np.exp(-centres ** 2 / 2) / np.sqrt(2 * np.pi)
-        row[2].plot(centres, np.where(gaussian >= 0.5, gaussian, np.nan), "k--", linewidth=1,
+        row[3].plot(centres, np.where(gaussian >= 0.5, gaussian, np.nan), "k--", linewidth=1,
                     label="Gaussian (kurtosis 3)")
-        row[2].set(title=f"{title}: both, in units of their own std\n(exact zeros included)", yscale="log",
+        row[3].set(title=f"{title}: both, in units of their own std\n(exact zeros included)", yscale="log",
                    xlabel="(g - mean) / std", ylabel="count (log)")
-        row[2].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
+        row[3].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
         for name in NETWORKS:
             norms = [np.nan if v is None else v for v in record[name]["gradient_norm_per_layer"]]
-            row[3].plot(range(1, len(norms) + 1), norms, **STYLE[name])
-        row[3].axvline(layer, color="grey", linestyle=":", label=f"layer {layer}")
-        row[3].set(title=f"{title}: gradient norm of\neach layer's weights", yscale="log",
+            row[4].plot(range(1, len(norms) + 1), norms, **STYLE[name])
+        row[4].axvline(layer, color="grey", linestyle=":", label=f"layer {layer}")
+        row[4].set(title=f"{title}: gradient norm of\neach layer's weights", yscale="log",
                    xlabel="layer (input -> output)", ylabel="||dL/dW||")
-        row[3].grid(alpha=0.3)
-        row[3].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, frameon=False)
+        row[4].grid(alpha=0.3)
+        row[4].legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=3, frameon=False)
     config, dataset = results["config"], results["dataset"]
     if config["arch"] == "resnet110":
         heading = (f"Gradients at initialisation of He et al.'s CIFAR ResNet-{config['depth']} (option A, He init), "
-                   f"one batch of {config['batch']} {dataset['name']} images ({'x'.join(map(str, dataset['image_shape']))}): "
+                   f"one batch of {config['batch']} {dataset['name']} images ({'x'.join(map(str, dataset['image_shape']))}"
+                   + ("" if dataset["name"] == "cifar10" else ", the offline stand-in for CIFAR-10") + "): "
                    "the histograms of "
                    "Bjorck et al. 2018")
     else:

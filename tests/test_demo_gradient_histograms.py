@@ -46,6 +46,15 @@ def test_gradient_statistics_by_hand():
     assert sum(stats["histogram"]["counts"]) == 5
 
 
+def test_magnitude_histogram_spans_the_nonzero_magnitudes_on_log_bins():
+    stats = demo.gradient_statistics(np.array([0.0, 1e-6, -1e-3, 1.0, 2.0, -1e4]))
+    counts, edges = np.array(stats["magnitude_histogram"]["counts"]), np.array(stats["magnitude_histogram"]["edges"])
+    assert counts.sum() == 5                                         # the exact zero is left out
+    assert edges[0] == pytest.approx(1e-6) and edges[-1] == pytest.approx(1e4)
+    np.testing.assert_allclose(np.diff(np.log(edges)), np.log(1e10) / demo.BINS, rtol=1e-6)   # equal in log |g|
+    assert counts[0] == 1 and counts[-1] == 1
+
+
 def test_bn_weight_gradient_is_orthogonal_to_each_weight_row():
     """BN makes the loss invariant to the scale of each row of the weight before it, so <dL/dw_i, w_i> = 0."""
     tg.manual_seed(0)

@@ -37,7 +37,8 @@ DEMOS = ["input_normalization", "weight_init", "learning_speed", "lr_stress_test
 READS_DIGITS_OR_MNIST = {"ioffe_fig1", "learning_speed", "lr_stress_test", "landscape_smoothness",
                          "gradient_histograms"}
 # demo -> (output name, flags) of its other architecture, run and checked beside the default one
-OTHER_ARCHITECTURE = {"gradient_histograms": ("gradient_histograms_fc", ["--arch", "fc"])}
+OTHER_ARCHITECTURE = {"gradient_histograms": ("gradient_histograms_fc", ["--arch", "fc"]),
+                      "lr_stress_test": ("lr_stress_test_resnet", ["--arch", "resnet"])}
 FIGURE1 = [("digits", "0.5", "0.1"), ("digits", "0.01", "0.05"),
            ("mnist-t10k", "0.5", "0.1"), ("mnist-t10k", "0.01", "0.05")]
 

@@ -30,8 +30,9 @@ ResNet (``models.ResNet``, option A shortcuts, He normal weights), ``--depth`` 8
 (one basic block per stage) and ``--width`` 8 channels in the first stage
 (8/16/32), once without BN and once with BatchNorm2d after every convolution,
 from the same weights; batches of 512, weight decay 1e-4, Nesterov momentum as
-in his code.  Like his network it trains only the weights: the biases stay at
-0 and BN's gamma and beta at 1 and 0.  The images are CIFAR-10's when they are
+in his code.  Both twins train the same tensors, the weights of the
+convolutions and of the output layer: the biases stay at 0 (his convolutions
+have none) and BN's gamma and beta at 1 and 0.  The images are CIFAR-10's when they are
 found under the data root; otherwise (and the output says so) MNIST's, else
 the 8,000 training images of the MNIST test set, else the digits, each
 channel standardised.  A seeded subset of ``--train-size`` 4,096 images (8
@@ -213,7 +214,7 @@ def mlp_twins(args, dataset, classes):
 
 def resnet_twins(args, dataset, classes):
     """``--arch resnet``: the twin ResNets of ``common.twin_resnets`` for this data set's images, their
-    fully connected layer's bias at 0 (Page's network has no biases; here they all start at 0)."""
+    fully connected layer's bias at 0, like every other bias (Page's convolutions have none)."""
     nets = twin_resnets(args.depth, args.width, dataset["image_shape"][0], classes)
     for net in nets.values():
         nn.init.zeros_(net.fc.bias)
@@ -221,11 +222,10 @@ def resnet_twins(args, dataset, classes):
 
 
 def weights_only(net):
-    """The weights of the convolutions and the fully connected layer: what Page trains.
+    """The weights of the convolutions and the fully connected layer: what both twins train.
 
-    His network has no biases and freezes BN's gamma and beta at 1 and 0; so here they
-    are left out of the optimizer and keep those values (the biases of the ResNet
-    without BN stay at 0).
+    The biases (0) and BN's gamma and beta (1 and 0) are left out of the optimizer and keep
+    those values, so the network without BN and its twin train the same tensors.
     """
     return [m.weight for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 

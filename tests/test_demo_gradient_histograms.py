@@ -55,12 +55,12 @@ def test_magnitude_histogram_spans_the_nonzero_magnitudes_on_log_bins():
     assert counts[0] == 1 and counts[-1] == 1
 
 
-def test_bn_weight_gradient_is_orthogonal_to_each_weight_row():
+def test_bn_weight_gradient_is_orthogonal_to_each_weight_row(device):
     """BN makes the loss invariant to the scale of each row of the weight before it, so <dL/dw_i, w_i> = 0."""
     tg.manual_seed(0)
-    nets = {name: demo.build_network("feedforward", 8, 16, 3, 6, name == "bn", "cpu") for name in ("plain", "bn")}
+    nets = {name: demo.build_network("feedforward", 8, 16, 3, 6, name == "bn", device) for name in ("plain", "bn")}
     demo.initialise_twins(nets["plain"], nets["bn"])
-    x, y = tg.randn(32, 8), tg.tensor(np.random.default_rng(0).integers(0, 3, 32))
+    x, y = tg.randn(32, 8, device=device), tg.tensor(np.random.default_rng(0).integers(0, 3, 32), device=device)
     F.cross_entropy(nets["bn"](x), y).backward()
     dense = demo.dense_layers(nets["bn"])[2]
     w, g = dense.weight.detach().numpy().astype(np.float64), dense.weight.grad.numpy().astype(np.float64)

@@ -137,11 +137,11 @@ def test_twins_start_from_identical_weights_and_differ_only_by_bn():
     bn_linear = [m for m in nets["bn"] if type(m).__name__ == "Linear"]
     assert len(plain) == len(bn_linear) == 3
     for a, b in zip(plain, bn_linear):
-        np.testing.assert_array_equal(a.weight.data, b.weight.data)
+        np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
     assert [type(m).__name__ for m in nets["bn"]].count("BatchNorm1d") == 2
     # He normal: the first layer's weights have variance 2 / fan_in
     tg.manual_seed(0)
-    wide = lr_stress_test.twin_mlps(400, 300, 1, 2)["plain"][0].weight.data
+    wide = lr_stress_test.twin_mlps(400, 300, 1, 2)["plain"][0].weight.detach().numpy()
     assert wide.var() == pytest.approx(2 / 400, rel=0.05)
 
 

@@ -10,7 +10,8 @@
 Figure 1 runs four times (digits and, where the MNIST test files are found,
 the 8,000/2,000 split of the MNIST test set, each at lr 0.5 and at lr 0.01
 with init std 0.05), plus the paper's own setting when the MNIST training
-files are there too.  MNIST is looked for where every demo looks: under
+files are there too.  Small batches runs twice: the MLP (its default) and
+``--arch resnet``.  MNIST is looked for where every demo looks: under
 ``--data-root``, else ``$TINYGRAD_BN_DATA``, else the user cache.
 The numbers in docs/demos.md and docs/reproduction.md come from ``--seeds``
 runs; their quick-run claims are the ones ``--check`` asserts.
@@ -33,8 +34,8 @@ from demos.common import DEFAULT_THREADS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ["input_normalization", "weight_init", "learning_speed", "lr_stress_test", "gradient_histograms",
-         "constant_collapse", "landscape_smoothness"]
-TRAINED_ON_DIGITS_OR_MNIST = {"ioffe_fig1", "learning_speed", "lr_stress_test", "landscape_smoothness"}
+         "constant_collapse", "landscape_smoothness", "small_batch", "train_eval_gap"]
+TRAINED_ON_DIGITS_OR_MNIST = {"ioffe_fig1", "learning_speed", "lr_stress_test", "landscape_smoothness", "small_batch"}
 FIGURE1 = [("digits", "0.5", "0.1"), ("digits", "0.01", "0.05"),
            ("mnist-t10k", "0.5", "0.1"), ("mnist-t10k", "0.01", "0.05")]
 
@@ -60,6 +61,8 @@ def runs(data_root=None):
         plan.append((name, name, flags))
         if name == "learning_speed":
             plan.append((name, "learning_speed_nielsen", ["--setup", "nielsen", *flags]))
+        if name == "small_batch":
+            plan.append((name, "small_batch_resnet", ["--arch", "resnet", *flags]))
     return plan
 
 

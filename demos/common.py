@@ -115,6 +115,20 @@ def restored(net):
             tensor.data[...] = array
 
 
+def standardized(train, test, as_images=False):
+    """The training and test sets' flat grey images shifted and scaled by the training set's pixel mean
+    and std (one number each: the per-channel normalisation of the ResNet recipes), kept flat or as
+    (N, 1, side, side) images for a conv net."""
+    mean, std = float(train.images.mean()), float(train.images.std())
+
+    def scaled(dataset):
+        count, pixels = dataset.images.shape
+        side = int(round(pixels ** 0.5))
+        images = ((dataset.images - mean) / std).astype(np.float32)
+        return data.ArrayDataset(images.reshape(count, 1, side, side) if as_images else images, dataset.labels)
+    return scaled(train), scaled(test)
+
+
 def iid_batches(count, batch_size, seed):
     """A seeded permutation of ``count`` examples cut into count // batch_size batches of
     batch_size or batch_size + 1 examples (so no batch is too small for batch statistics)."""
@@ -256,8 +270,10 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.in_place = self.stream.isatty()
         self.step, self.next_report = percent_step / 100, 0.0
+        self.done = 0
 
     def update(self, done, text=""):
+        self.done = done
         if not self.enabled:
             return
         fraction = done / self.total
@@ -271,6 +287,10 @@ class Progress:
             print(f"\r{line} ", end="", file=self.stream, flush=True)
         else:
             print(line, file=self.stream, flush=True)
+
+    def advance(self, text=""):
+        """One more step done: ``update`` with the count so far plus one."""
+        self.update(self.done + 1, text)
 
     def close(self):
         if self.enabled and self.in_place:

@@ -66,7 +66,7 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import data, models, nn    # noqa: E402
 from demos.common import (Progress, accuracy, add_dataset_flags, demo_parser, iid_batches, load_dataset,  # noqa: E402
-                          lr_drop_epochs, mlp, pyplot, renorm_warmup, require_at_least, save_figure, save_run, style, train)
+                          lr_drop_epochs, mlp, pyplot, renorm_warmup, require_at_least, save_figure, save_run, standardized, style, train)
 
 NAME = "small_batch"
 ARCHITECTURES = ("mlp", "resnet")
@@ -112,25 +112,13 @@ def parse_args(argv=None):
 
 
 # ---------------------------------------------------------------------- data and networks
-def standardized(dataset, mean, std, as_images):
-    """The data set's flat grey images shifted and scaled by the training set's pixel mean and std (one
-    number each: the per-channel normalisation of the ResNet recipes), as (N, 1, side, side) images
-    for a conv net or kept flat."""
-    count, pixels = dataset.images.shape
-    side = int(round(pixels ** 0.5))
-    images = ((dataset.images - mean) / std).astype(np.float32)
-    return data.ArrayDataset(images.reshape(count, 1, side, side) if as_images else images, dataset.labels)
-
-
 def prepared_data(args):
     """(train, test, data set record) for ``--arch``, the training set cut to ``--train-size``."""
     train, test, dataset = load_dataset(args.dataset, args.data_root, args.seed)
     if args.train_size is not None:
         train = data.ArrayDataset(train.images[:args.train_size], train.labels[:args.train_size])
         dataset = {**dataset, "train_size": len(train.labels)}
-    mean, std = float(train.images.mean()), float(train.images.std())
-    as_images = args.arch == "resnet"
-    return standardized(train, mean, std, as_images), standardized(test, mean, std, as_images), dataset
+    return (*standardized(train, test, as_images=args.arch == "resnet"), dataset)
 
 
 def normalization(name, groups=4, rmax=1.5, dmax=0.5, steps_per_epoch=1, momentum=0.1, conv=True):

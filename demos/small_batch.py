@@ -1,6 +1,6 @@
 """Small batches: the test error of BN and of its replacements against the batch size (Wu & He 2018, Figure 1).
 
-    python demos/small_batch.py                 # an MLP on the 8x8 digits, batch sizes 2 to 64 (about 1 minute)
+    python demos/small_batch.py                 # an MLP on the 8x8 digits, batch sizes 2 to 64 (about 30 s)
     python demos/small_batch.py --arch resnet   # the conv net: ResNet-8 on the same digits (about 5 minutes)
     python demos/small_batch.py --quick         # a short smoke run
 
@@ -39,7 +39,7 @@ it); one process, so the "batch per GPU" is the whole batch.  Two networks:
 * ``--arch mlp`` (default): 64 -> 100 -> 100 -> 10 with ReLU, the
   normalization before each ReLU (BatchNorm1d, BatchRenorm1d, GroupNorm over
   the 100 features).  Each hidden unit's batch statistics come from N values,
-  as in a conv net's last stage with few pixels.  About a minute on one thread.
+  as in a conv net's last stage with few pixels.  About 30 seconds on one thread.
 * ``--arch resnet``: the library's CIFAR ResNet of depth 8 (``models.ResNet(8,
   width=16)``: conv, three residual blocks of 16, 32 and 64 channels on maps of
   8, 4 and 2 pixels) instead of ResNet-50, GroupNorm with 4 groups instead of

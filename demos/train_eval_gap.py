@@ -1,6 +1,6 @@
 """The train/eval gap: why a BN network computes another function in eval(), and when that costs accuracy.
 
-    python demos/train_eval_gap.py              # about a minute on one thread
+    python demos/train_eval_gap.py              # about 15 seconds on one thread
     python demos/train_eval_gap.py --quick      # a short smoke run
 
 In train mode a BN layer normalises each example with the mean and variance of
@@ -18,13 +18,13 @@ test images) with an MLP 64 -> 100 -> 100 -> 10, BatchNorm1d before each ReLU,
 trained for 20 epochs by SGD (lr 0.1, momentum 0.9, weight decay 1e-4, the
 learning rate divided by 10 after epochs 6, 12 and 18) on batches of 32:
 
-(a) batch size: the network trained on i.i.d. batches, run in train mode on
+(a, b) batch size: the network trained on i.i.d. batches, run in train mode on
     i.i.d. test batches of 2 to 360 images.  Its test accuracy, the fraction
     of test images whose predicted class differs from eval mode's, and the
     relative difference of the logits, rms(z_train - z_eval) / rms(z_eval),
     against the test batch size: the batch statistics' noise shrinks as the
     batch grows, and with it the gap.
-(b) momentum: the same training with the running averages' momentum 0.001 to
+(c) momentum: the same training with the running averages' momentum 0.001 to
     0.9.  Training never reads the running averages, so every momentum gives
     the same weights; only the averages, and so the eval network, differ.  The
     eval accuracy with the moving averages, and with Algorithm 2's statistics
@@ -33,7 +33,7 @@ learning rate divided by 10 after epochs 6, 12 and 18) on batches of 32:
     and |log variance ratio|, averaged): a small momentum averages over stale
     networks (and the initial mean 0, variance 1), a large one over few
     batches.
-(c) non-i.i.d. batches (Ioffe 2017, "Batch Renormalization", section 4): the
+(d) non-i.i.d. batches (Ioffe 2017, "Batch Renormalization", section 4): the
     paper's metric-learning construction draws each mini-batch of 32 by
     picking 16 of ImageNet's 1,000 labels and 2 images of each, so a batch
     holds 1.6% of the classes.  With 10 classes the demo draws each batch of
@@ -47,8 +47,8 @@ learning rate divided by 10 after epochs 6, 12 and 18) on batches of 32:
     check that BN has fitted the batches' distribution), over ``--repeats``
     (5) seeds from ``--seed``, as median and range.
 
-The JSON holds every number drawn; the figure has one panel for each of (a),
-(b) and (c), and the output gap of (a) in a fourth.
+The JSON holds every number drawn, and the figure one panel for each of (a)
+to (d).
 """
 import sys
 import time
@@ -78,20 +78,20 @@ COLORS = {"bn_iid": "tab:gray", "bn": "tab:blue", "batch_renorm": "tab:orange"}
 def parse_args(argv=None):
     p = demo_parser(__doc__.split("\n\n")[0], f"runs/{NAME}")
     p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=32, help="of the i.i.d. training in (a) and (b)")
+    p.add_argument("--batch-size", type=int, default=32, help="of the i.i.d. training in (a) to (c)")
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--sgd-momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--hidden", type=int, default=100)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--momenta", type=float, nargs="+", default=list(MOMENTA),
-                   help="of the running averages, in (b); (a) uses 0.1 (PyTorch's default)")
+                   help="of the running averages, in (c); (a, b) use 0.1 (PyTorch's default)")
     p.add_argument("--test-batch-sizes", type=int, nargs="+", default=list(TEST_BATCH_SIZES))
-    p.add_argument("--classes-per-batch", type=int, default=2, help="(c): classes in each non-i.i.d. batch")
-    p.add_argument("--per-class", type=int, default=8, help="(c): images of each of those classes")
-    p.add_argument("--rmax", type=float, default=3.0, help="(c): Batch Renorm's limit on r (Ioffe's)")
-    p.add_argument("--dmax", type=float, default=5.0, help="(c): Batch Renorm's limit on d (Ioffe's)")
-    p.add_argument("--repeats", type=int, default=5, help="(c): seeds --seed, --seed + 1, ...")
+    p.add_argument("--classes-per-batch", type=int, default=2, help="(d): classes in each non-i.i.d. batch")
+    p.add_argument("--per-class", type=int, default=8, help="(d): images of each of those classes")
+    p.add_argument("--rmax", type=float, default=3.0, help="(d): Batch Renorm's limit on r (Ioffe's)")
+    p.add_argument("--dmax", type=float, default=5.0, help="(d): Batch Renorm's limit on d (Ioffe's)")
+    p.add_argument("--repeats", type=int, default=5, help="(d): seeds --seed, --seed + 1, ...")
     args = p.parse_args(argv)
     if args.quick:
         args.epochs, args.repeats = min(args.epochs, 5), min(args.repeats, 2)
@@ -101,7 +101,7 @@ def parse_args(argv=None):
     if min(args.test_batch_sizes) < 2:
         p.error("--test-batch-sizes must be at least 2: one example has no batch variance")
     if 0.1 not in args.momenta:
-        p.error("--momenta must include 0.1: experiment (a) uses that network")
+        p.error("--momenta must include 0.1: experiments (a, b) use that network")
     if not all(0 < m <= 1 for m in args.momenta):
         p.error(f"--momenta must lie in (0, 1], got {args.momenta}")
     return args
@@ -152,14 +152,15 @@ def output_gap(net, dataset, device, batch_size, seed):
     """Train mode on i.i.d. batches of ``batch_size`` against eval mode: (accuracy in train mode, fraction of
     examples whose predicted class differs, rms(z_train - z_eval) / rms(z_eval) over the logits z)."""
     rows, train_logits = batch_logits(net, dataset, device, iid_batches(len(dataset.labels), batch_size, seed))
-    eval_rows, eval_logits = batch_logits(net, dataset, device)
-    eval_logits = eval_logits[np.argsort(eval_rows)][rows]
+    _, eval_logits = batch_logits(net, dataset, device)          # eval mode: every example, in order
+    eval_logits = eval_logits[rows]
     return (float(np.mean(train_logits.argmax(axis=1) == dataset.labels[rows])),
             float(np.mean(train_logits.argmax(axis=1) != eval_logits.argmax(axis=1))),
             float(np.sqrt(np.mean((train_logits - eval_logits) ** 2) / np.mean(eval_logits ** 2))))
 
 
 def bn_layers(net):
+    """The network's BatchNorm1d layers, in order."""
     return [m for m in net.modules() if isinstance(m, nn.BatchNorm1d)]
 
 
@@ -196,7 +197,7 @@ def bn_network(args, momentum=0.1):
 
 
 def momentum_experiment(args, train_set, test_set, progress):
-    """(b), and (a) on its momentum-0.1 network: one seeded training per momentum."""
+    """(c), and (a, b) on its momentum-0.1 network: one seeded training per momentum."""
     record = {"momenta": args.momenta, **{key: [] for key in
               ("ema_accuracy", "population_accuracy", "mean_distance", "log_var_ratio", "train_loss")}}
     for momentum in args.momenta:
@@ -204,7 +205,7 @@ def momentum_experiment(args, train_set, test_set, progress):
         net = bn_network(args, momentum)
         losses, _ = train(net, iid_training(train_set, args.batch_size, args.seed, args.device), args.lr,
                           args.epochs, args.sgd_momentum, args.weight_decay)
-        progress.advance(f"(b) momentum {momentum}")
+        progress.advance(f"(c) momentum {momentum}")
         for key, value in population_comparison(net, train_set, test_set, args.batch_size, args.seed,
                                                 args.device).items():
             record[key].append(value)
@@ -215,7 +216,7 @@ def momentum_experiment(args, train_set, test_set, progress):
 
 
 def batch_size_experiment(args, net, test_set):
-    """(a): the network in train mode on i.i.d. test batches of each size, against eval mode."""
+    """(a, b): the network in train mode on i.i.d. test batches of each size, against eval mode."""
     record = {"test_batch_sizes": args.test_batch_sizes, "eval_accuracy": accuracy(net, test_set, args.device),
               "train_mode_accuracy": [], "disagreement": [], "relative_logit_gap": []}
     for size in args.test_batch_sizes:
@@ -227,7 +228,7 @@ def batch_size_experiment(args, net, test_set):
 
 
 def non_iid_network(name, args, steps_per_epoch):
-    """The MLP of (c): BatchNorm1d, or BatchRenorm1d with Ioffe's limits and warm-up."""
+    """The MLP of (d): BatchNorm1d, or BatchRenorm1d with Ioffe's limits and warm-up."""
     if name != "batch_renorm":
         return bn_network(args)
     return mlp(lambda h: nn.BatchRenorm1d(h, rmax=args.rmax, dmax=args.dmax, warmup=renorm_warmup(steps_per_epoch)),
@@ -235,7 +236,7 @@ def non_iid_network(name, args, steps_per_epoch):
 
 
 def non_iid_experiment(args, train_set, test_set, progress):
-    """(c): per repeat, BN on i.i.d. batches, then BN and Batch Renorm on few-class batches."""
+    """(d): per repeat, BN on i.i.d. batches, then BN and Batch Renorm on few-class batches."""
     batch = args.classes_per_batch * args.per_class
     steps = len(train_set.labels) // batch
     record = {"batch_size": batch, "steps_per_epoch": steps,
@@ -250,7 +251,7 @@ def non_iid_experiment(args, train_set, test_set, progress):
             curve = []
             train(net, batches, args.lr, args.epochs, args.sgd_momentum, args.weight_decay,
                   lambda epoch: curve.append(accuracy(net, test_set, args.device)))
-            progress.advance(f"(c) {name} repeat {repeat + 1}")
+            progress.advance(f"(d) {name} repeat {repeat + 1}")
             test_batches = few_class_batches(test_set.labels, args.classes_per_batch, args.per_class,
                                              4 * len(test_set.labels) // batch, np.random.default_rng(seed))
             record[name]["eval_accuracy"].append(curve)

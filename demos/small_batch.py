@@ -66,7 +66,8 @@ if __package__ in (None, ""):        # run as a script: make the repository impo
 import tinygrad_bn as tg                      # noqa: E402
 from tinygrad_bn import data, models, nn    # noqa: E402
 from demos.common import (Progress, accuracy, add_dataset_flags, demo_parser, iid_batches, load_dataset,  # noqa: E402
-                          lr_drop_epochs, mlp, pyplot, renorm_warmup, require_at_least, save_figure, save_run, standardized, style, train)
+                          lr_drop_epochs, mlp, pyplot, renorm_warmup, require_at_least, save_figure, save_run,
+                          standardized, style, train)
 
 NAME = "small_batch"
 ARCHITECTURES = ("mlp", "resnet")

@@ -348,8 +348,9 @@ def plot(results, path):
         ax_d.plot(epochs, np.median(curves, axis=0), color=COLORS[name], label=f"{LABELS[name]}: eval mode")
         ax_d.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), color=COLORS[name], alpha=0.2)
     same = 100 * np.asarray(non_iid["bn"]["same_structure_accuracy"])
-    ax_d.errorbar([epochs[-1]], [np.median(same)], yerr=[[np.median(same) - same.min()], [same.max() - np.median(same)]],
-                  fmt="D", color="tab:blue", capsize=4,
+    middle = np.median(same)
+    ax_d.errorbar([epochs[-1]], [middle], yerr=[[middle - same.min()], [same.max() - middle]], fmt="D",
+                  color="tab:blue", capsize=4,
                   label="BatchNorm, non-i.i.d.: train mode on test batches built the same way")
     ax_d.set(xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100),
              title=f"(d) batches of {config['classes_per_batch']} classes x {config['per_class']} images\n"

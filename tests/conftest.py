@@ -1,15 +1,28 @@
 """Shared test set-up: Hypothesis profiles and the device fixture.
 
-Every test that takes the ``device`` fixture runs once per device; without
-CuPy or a GPU the "cuda" runs are skipped with the reason.  Choose the
-Hypothesis profile with HYPOTHESIS_PROFILE=ci|dev|thorough (default: ci).
+Every test that takes the ``device`` fixture runs once per device.  Where CuPy
+is not installed but the strict CuPy stand-in ``shared/fakecupy`` sits beside
+the checkout, the "cuda" runs go through it (set TINYGRAD_BN_FAKECUPY=0 to
+skip them instead); without either, or with CuPy but no GPU, they are skipped
+with the reason.  Choose the Hypothesis profile with
+HYPOTHESIS_PROFILE=ci|dev|thorough (default: ci).
 """
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-import tinygrad_bn as tg
+STAND_IN = Path(__file__).resolve().parents[2] / "shared" / "fakecupy"
+USES_STAND_IN = (importlib.util.find_spec("cupy") is None and (STAND_IN / "cupy").is_dir()
+                 and os.environ.get("TINYGRAD_BN_FAKECUPY", "1") != "0")
+if USES_STAND_IN:       # here and in the demos the tests start as subprocesses
+    sys.path.insert(0, str(STAND_IN))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(STAND_IN), os.environ.get("PYTHONPATH")]))
+
+import tinygrad_bn as tg  # noqa: E402
 
 # The device fixture is a plain string, so sharing it across the examples of
 # a @given test is safe: its function-scoped-fixture health check is suppressed.
@@ -38,3 +51,12 @@ def _seeded():
     tg.manual_seed(0)
     tg.backend._deferred.clear()
     yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say, even under -q, what the "cuda" cases ran on."""
+    if USES_STAND_IN:
+        terminalreporter.write_line(f"device 'cuda' ran on the strict CuPy stand-in in {STAND_IN} "
+                                    "(NumPy underneath: no GPU was used)")
+    elif "cuda" in _AVAILABLE:
+        terminalreporter.write_line("device 'cuda' ran on a GPU through CuPy")

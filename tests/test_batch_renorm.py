@@ -173,14 +173,15 @@ def test_unclipped_training_output_is_the_eval_output(case, seed):
     gives with the running statistics from before the batch."""
     layer = nn.BatchRenorm1d(case.channels, rmax=1e6, dmax=1e6).double()
     running_mean, running_var = _running_stats(case, seed)
-    layer.running_mean.data[...] = running_mean.numpy()
-    layer.running_var.data[...] = running_var.numpy()
-    layer.weight.data[...], layer.bias.data[...] = case.weight, case.bias
+    with tg.no_grad():
+        layer.running_mean.copy_(running_mean)
+        layer.running_var.copy_(running_var)
+        layer.weight.copy_(case.weight), layer.bias.copy_(case.bias)
     x = tg.tensor(case.x, dtype=tg.float64)
     trained = layer(x).detach().numpy()
     expected = nn.BatchNorm1d(case.channels).double()
     expected.load_state_dict(layer.state_dict())
-    expected.running_mean.data[...], expected.running_var.data[...] = running_mean.numpy(), running_var.numpy()
+    expected.running_mean.copy_(running_mean), expected.running_var.copy_(running_var)
     np.testing.assert_allclose(trained, expected.eval()(x).detach().numpy(), rtol=1e-9, atol=1e-9)
 
 

@@ -76,10 +76,10 @@ def test_bn_measured_on_its_own_batch_sits_below_the_noise_floor_and_frozen_bn_d
     assert min(results["bn_frozen"]["share"]) > floor / 2
 
 
-def test_frozen_statistics_are_those_of_the_other_batch():
+def test_frozen_statistics_are_those_of_the_other_batch(device):
     import tinygrad_bn as tg
-    blocks = demo.build_blocks("bn_frozen", 8, 2, "cpu")
-    batch = tg.randn(32, 8)
+    blocks = demo.build_blocks("bn_frozen", 8, 2, device)
+    batch = tg.randn(32, 8, device=device)
     demo.freeze_statistics(blocks, batch)
     first_bn = blocks[0][1]
     z = blocks[0][0](batch).detach().numpy().astype(np.float64)

@@ -59,17 +59,17 @@ def trained_twins(steps=5):
 def test_probe_leaves_parameters_buffers_and_grads_bit_identical():
     nets, (images, labels) = trained_twins()
     for net in nets.values():
-        before = {k: v.data.copy() for k, v in net.state_dict().items()}
-        grads = [p.grad.data.copy() for p in net.parameters()]
+        before = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+        grads = [p.grad.detach().numpy().copy() for p in net.parameters()]
         values = demo.probe(net, images, labels, [0.05, 0.4, 1e6])          # the last step blows up
         for key, tensor in net.state_dict().items():
-            np.testing.assert_array_equal(tensor.data, before[key], err_msg=key)
-            assert tensor.data.dtype == before[key].dtype
+            np.testing.assert_array_equal(tensor.detach().numpy(), before[key], err_msg=key)
+            assert tensor.detach().numpy().dtype == before[key].dtype
         for p, g in zip(net.parameters(), grads):
-            np.testing.assert_array_equal(p.grad.data, g)
+            np.testing.assert_array_equal(p.grad.detach().numpy(), g)
         assert all(len(v) == 3 for v in values.values())
     bn = [m for m in nets["bn"] if type(m).__name__ == "BatchNorm1d"][0]
-    assert int(bn.num_batches_tracked.data) == 5
+    assert bn.num_batches_tracked.item() == 5
 
 
 def test_small_steps_descend_and_gradient_change_grows_with_the_step():

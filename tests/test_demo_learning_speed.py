@@ -46,10 +46,10 @@ def test_keras_defaults_are_glorot_uniform_and_zero_bias():
     tg.manual_seed(0)
     dense = learning_speed.keras_dense(400, 200)
     limit = np.sqrt(6 / (400 + 200))
-    w = dense.weight.data
+    w = dense.weight.detach().numpy()
     assert np.abs(w).max() <= limit and np.abs(w).max() > 0.99 * limit
     assert w.var() == pytest.approx(limit ** 2 / 3, rel=0.03)          # uniform on [-limit, limit]
-    assert not dense.bias.data.any()
+    assert not dense.bias.detach().numpy().any()
 
 
 def test_nielsen_cross_entropy_is_network2s_cost():
@@ -72,9 +72,9 @@ def test_nielsen_weight_decay_is_lambda_over_n_on_the_weights_only():
 def test_the_networks_start_from_the_same_weights():
     nets = learning_speed.build_networks("notebook", 8, 4)
     for plain, bn in zip(learning_speed.hidden_weights(nets["plain"]), learning_speed.hidden_weights(nets["bn"])):
-        np.testing.assert_array_equal(plain.data, bn.data)
+        np.testing.assert_array_equal(plain.detach().numpy(), bn.detach().numpy())
     for plain, control in zip(nets["plain"].parameters(), nets["plain_batch10"].parameters()):
-        np.testing.assert_array_equal(plain.data, control.data)
+        np.testing.assert_array_equal(plain.detach().numpy(), control.detach().numpy())
     assert len(learning_speed.hidden_biases(nets["bn"])) == 6           # BN's beta stands for the bias
     assert all(isinstance(b, nn.Parameter) for b in learning_speed.hidden_biases(nets["plain"]))
 
@@ -83,21 +83,21 @@ def test_weight_change_is_the_frobenius_norm_of_one_epochs_update():
     net = learning_speed.build_networks("notebook", 8, 3)["plain"]
     rng = np.random.default_rng(0)
     dataset = data.ArrayDataset(rng.random((6, 8)).astype(np.float32), rng.integers(0, 3, 6))
-    before = [w.data.copy() for w in learning_speed.hidden_weights(net)]
+    before = [w.detach().numpy().copy() for w in learning_speed.hidden_weights(net)]
     changes = learning_speed.train_epoch(net, learning_speed.optimizer_for(net, 0.5, 0.0, 6),
                                          data.DataLoader(dataset, 2, seed=0), learning_speed.LOSSES["notebook"])
-    after = [w.data for w in learning_speed.hidden_weights(net)]
+    after = [w.detach().numpy() for w in learning_speed.hidden_weights(net)]
     np.testing.assert_allclose(changes, [np.linalg.norm(a - b) for a, b in zip(after, before)], rtol=1e-5)
 
 
 def test_bias_gradient_leaves_no_trace():
     net = learning_speed.build_networks("nielsen", 8, 3)["bn"]
     x, y = tg.rand(20, 8), tg.tensor(np.arange(20) % 3)
-    saved = [t.data.copy() for t in [*net.parameters(), *net.buffers()]]
+    saved = [t.detach().numpy().copy() for t in [*net.parameters(), *net.buffers()]]
     norms = learning_speed.bias_gradient_norms(net, learning_speed.nielsen_cross_entropy, x, y)
     assert len(norms) == 4 and all(n > 0 for n in norms)
     for tensor, array in zip([*net.parameters(), *net.buffers()], saved):
-        np.testing.assert_array_equal(tensor.data, array)
+        np.testing.assert_array_equal(tensor.detach().numpy(), array)
     assert all(p.grad is None for p in net.parameters())
 
 

@@ -93,8 +93,9 @@ def test_ghost_batches_go_through_batch_norm_one_after_another(ghosts, size, cha
     ghost = nn.GhostBatchNorm1d(channels, size, momentum=momentum).double()
     batch = nn.BatchNorm1d(channels, momentum=momentum).double()
     for layer in (ghost, batch):
-        layer.weight.data[...] = np.linspace(0.5, 2, channels)
-        layer.bias.data[...] = np.linspace(-1, 1, channels)
+        with tg.no_grad():
+            layer.weight.copy_(np.linspace(0.5, 2, channels))
+            layer.bias.copy_(np.linspace(-1, 1, channels))
     shape = (ghosts * size, channels) + (() if length is None else (length,))
     for _ in range(2):
         x = rng.standard_normal(shape) * rng.uniform(0.5, 3, channels).reshape((1, -1) + (1,) * (len(shape) - 2))
@@ -122,8 +123,9 @@ def test_each_ghost_batch_has_its_own_statistics():
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.normal(5, 3, (4, 2)), rng.normal(-2, 0.5, (4, 2))])
     layer = nn.GhostBatchNorm1d(2, 4).double()
-    layer.weight.data[...] = [2.0, -0.5]
-    layer.bias.data[...] = [1.0, 3.0]
+    with tg.no_grad():
+        layer.weight.copy_([2.0, -0.5])
+        layer.bias.copy_([1.0, 3.0])
     y = layer(tg.tensor(x, dtype=tg.float64)).detach().numpy()
     for half in (slice(0, 4), slice(4, 8)):
         s2 = x[half].var(axis=0)

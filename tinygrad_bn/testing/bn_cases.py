@@ -41,7 +41,7 @@ class Case:
     bias: np.ndarray = None
     seed: int = None               # what make_case built it from (None: built by hand)
 
-    def tensors(self, dtype=np.float64, device="cpu", requires_grad=True):
+    def tensors(self, dtype=np.float64, device=None, requires_grad=True):
         """(x, weight, bias) as tensors; weight and bias None without affine."""
         def make(a):
             return None if a is None else tensor(a, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import functional as F
 from .. import nn
-from ..autograd import grad
+from ..autograd import grad, no_grad
 from ..creation import tensor
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..ops.batch_norm import BatchNorm
@@ -120,7 +120,7 @@ def through_layer(layer):
     return batch_norm
 
 
-def differentiable_inputs(case, dtype=float64, device="cpu"):
+def differentiable_inputs(case, dtype=float64, device=None):
     """[x] without affine, [x, weight, bias] with it: the case's tensors, requiring grad."""
     return [t for t in case.tensors(dtype=dtype, device=device) if t is not None]
 
@@ -164,7 +164,7 @@ def gradients_of(y, inputs, upstream, case, names=GRADIENTS, create_graph=False,
     return grads
 
 
-def forward_backward(batch_norm, case, dy, dtype=float64, device="cpu", eps=1e-5):
+def forward_backward(batch_norm, case, dy, dtype=float64, device=None, eps=1e-5):
     """(y, [dx, dweight, dbias]) as NumPy arrays, for upstream gradient dy."""
     inputs = differentiable_inputs(case, dtype, device)
     y = output_of(batch_norm, inputs, case, dtype, eps=eps)
@@ -175,7 +175,7 @@ def _gammas(case):
     return 1.0 if case.weight is None else case.weight.reshape(channel_shape(case.x))
 
 
-def check_output_statistics(batch_norm, case, dtype=float64, device="cpu"):
+def check_output_statistics(batch_norm, case, dtype=float64, device=None):
     """Each output channel has mean beta and variance gamma^2 s2/(s2 + eps), s2 the
     channel's biased batch variance (gamma = 1, beta = 0 without affine)."""
     inputs = differentiable_inputs(case, dtype, device)
@@ -193,7 +193,7 @@ def check_output_statistics(batch_norm, case, dtype=float64, device="cpu"):
                         "channel's biased batch variance (gamma = 1 without affine)")
 
 
-def check_gradient_identities(batch_norm, case, seed, dtype=float64, device="cpu"):
+def check_gradient_identities(batch_norm, case, seed, dtype=float64, device=None):
     """For a random upstream gradient dy, per channel: sum dx = 0, and for eps = 0
     sum dx x_hat = 0 (with eps, mean(x_hat^2) = s2/(s2 + eps) < 1 and it is not
     exact); dgamma = sum dy x_hat and dbeta = sum dy."""
@@ -242,7 +242,7 @@ def _layer_before(case, rng):
         ("u (aW)^T", "u W^T", f"z = u (aW)^T with u its first {u.shape[1]} columns")
 
 
-def check_scale_invariance(batch_norm, case, scale, seed, dtype=float64, device="cpu"):
+def check_scale_invariance(batch_norm, case, scale, seed, dtype=float64, device=None):
     """Section 3.3: for the layer z(u, W) before BN (fully connected, or a convolution
     on (N, C, H, W) cases: _layer_before), BN(z(u, aW)) = BN(z(u, W)) and
     dL/d(aW) = (1/a) dL/dW (exact with eps = 0, which the guaranteed spread makes safe)."""
@@ -271,7 +271,7 @@ def check_scale_invariance(batch_norm, case, scale, seed, dtype=float64, device=
                  should="the gradient for aW should be 1/a times the gradient for W (section 3.3)")
 
 
-def check_shift_invariance(batch_norm, case, seed, dtype=float64, device="cpu"):
+def check_shift_invariance(batch_norm, case, seed, dtype=float64, device=None):
     """BN(x + b) = BN(x) for a per-channel shift b, and so are its gradients."""
     rng = np.random.default_rng(seed)
     shift = rng.uniform(-10, 10, case.channels).reshape(channel_shape(case.x))
@@ -289,7 +289,7 @@ def check_shift_invariance(batch_norm, case, seed, dtype=float64, device="cpu"):
 
 
 def check_same_as(batch_norm, reference, case, seed, order=2, rtol=1e-9, atol=1e-11,
-                  reference_name="the reference", device="cpu"):
+                  reference_name="the reference", device=None):
     """The output, the gradients for a random upstream gradient dy and (``order``
     2) the second derivatives, the gradients of <dx, v> for a random v, equal
     those of ``reference`` (float64, both on ``device``)."""
@@ -336,7 +336,7 @@ def _restate(error, case, names, should, quantities):
                  f"differences {error.numerical:.6g} ({error.differing} elements differ)", quantities[k], case)
 
 
-def check_gradcheck(batch_norm, case, device="cpu"):
+def check_gradcheck(batch_norm, case, device=None):
     """tg.gradcheck with respect to every input of the case: autograd's gradients
     equal central differences (float64, a random upstream gradient)."""
     try:
@@ -346,7 +346,7 @@ def check_gradcheck(batch_norm, case, device="cpu"):
         _restate(error, case, INPUTS, "the gradients should equal the numerical ones (gradcheck)", GRADIENTS)
 
 
-def check_gradgradcheck(batch_norm, case, device="cpu"):
+def check_gradgradcheck(batch_norm, case, device=None):
     """tg.gradgradcheck: the backward pass, u^T dy/d(x, weight, bias) as a function of
     the inputs and of u, differentiated by autograd, equals central differences."""
     try:
@@ -423,7 +423,8 @@ def check_population_statistics(recompute, seed, batches=4, batch_size=6, traini
     rng = np.random.default_rng(seed)
     model, (first, second), input_shape = population_model(conv)
     for p in model.parameters():
-        p.data[...] = rng.uniform(-1, 1, p.shape)
+        with no_grad():
+            p.copy_(rng.uniform(-1, 1, p.shape))
     model[first](tensor(rng.normal(size=(7, 4) + input_shape[1:])))   # some history that must not leak in
     model.train(training)
     inputs = [rng.normal(1, 2, size=(batch_size,) + input_shape) for _ in range(batches)]

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
                                  run_state_machine_as_test)
 
-from .. import nn
+from .. import backend, nn
 from ..autograd import AnomalyError, detect_anomaly
 from ..creation import tensor, zeros
 from ..tensor import float32, float64
@@ -50,7 +50,8 @@ RULES = {
 class RunningStatsMachine(RuleBasedStateMachine):
     def __init__(self, layer, device, dtype, edge_cases, ndims):
         super().__init__()
-        self.layer, self.device, self.dtype, self.edge_cases, self.ndims = layer, device, dtype, edge_cases, ndims
+        self.layer, self.dtype, self.edge_cases, self.ndims = layer, dtype, edge_cases, ndims
+        self.device = device or backend.get_default_device()
         self.steps = []
 
     def _so_far(self):
@@ -202,7 +203,7 @@ class RunningStatsMachine(RuleBasedStateMachine):
                          what=name, quantity=name, should=RULES[name], context=self._so_far(), per_channel=True)
 
 
-def check_running_statistics(layer=nn.BatchNorm1d, device="cpu", dtype=float64, settings=None, edge_cases=True,
+def check_running_statistics(layer=nn.BatchNorm1d, device=None, dtype=float64, settings=None, edge_cases=True,
                              ndims=BATCHNORM1D_NDIMS):
     """Run the machine on ``layer``, a class called as ``layer(channels, momentum=...)``
     with BatchNorm1d's attributes, on batches of the ranks ``ndims`` (bn_cases:

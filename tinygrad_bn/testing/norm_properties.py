@@ -64,7 +64,7 @@ def _affine_of(case):
     return case.broadcast(case.weight), case.broadcast(case.bias)
 
 
-def check_group_statistics(norm, case, dtype=float64, device="cpu"):
+def check_group_statistics(norm, case, dtype=float64, device=None):
     """In every group, x_hat = (y - beta)/gamma has mean 0 and variance s2/(s2 + eps),
     s2 the group's biased variance (gamma = 1, beta = 0 without affine)."""
     inputs = differentiable_inputs(case, dtype, device)
@@ -81,7 +81,7 @@ def check_group_statistics(norm, case, dtype=float64, device="cpu"):
                         "group's biased variance", **where)
 
 
-def check_gradient_identities(norm, case, seed, dtype=float64, device="cpu"):
+def check_gradient_identities(norm, case, seed, dtype=float64, device=None):
     """For a random upstream gradient dy, in every group: sum dx = 0, and for eps = 0
     sum dx x_hat = 0 (with eps it is not exact); dgamma = sum dy x_hat and dbeta =
     sum dy over the axes gamma and beta are shared along."""

@@ -63,7 +63,7 @@ class RenormStatsMachine(RunningStatsMachine):
         self.bn.rmax, self.bn.dmax = self.rmax, self.dmax = rmax, dmax
 
 
-def check_renorm_running_statistics(layer=BatchRenorm1d, device="cpu", dtype=float64, settings=None,
+def check_renorm_running_statistics(layer=BatchRenorm1d, device=None, dtype=float64, settings=None,
                                     ndims=BATCHNORM1D_NDIMS):
     """Run the machine on ``layer``, called as ``layer(channels, momentum=..., rmax=...,
     dmax=..., warmup=...)``, on batches of the ranks ``ndims``; raises PropertyFailure

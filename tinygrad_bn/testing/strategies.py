@@ -56,13 +56,13 @@ def arrays(shape=None, dtype=numpy.float64, low=-3.0, high=3.0, min_magnitude=0.
 
 @st.composite
 def tensors(draw, shape=None, dtype=numpy.float64, low=-3.0, high=3.0, min_magnitude=0.0, unique=False,
-            requires_grad=False, device="cpu"):
+            requires_grad=False, device=None):
     """Tensors with elements as in :func:`arrays`, on ``device``."""
     array = draw(arrays(shape, dtype, low, high, min_magnitude, unique))
     return Tensor(array, requires_grad=requires_grad, device=device, dtype=array.dtype)
 
 
-def positive_tensors(shape=None, dtype=numpy.float64, low=0.1, high=3.0, requires_grad=False, device="cpu"):
+def positive_tensors(shape=None, dtype=numpy.float64, low=0.1, high=3.0, requires_grad=False, device=None):
     """Tensors with elements in [low, high], low > 0: the domain of log, sqrt, x ** y."""
     if low <= 0:
         raise ValueError(f"positive_tensors needs low > 0, got {low}")

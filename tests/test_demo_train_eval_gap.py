@@ -17,16 +17,16 @@ def small_set(rows=12, features=6, classes=3, seed=0):
                              np.arange(rows) % classes)
 
 
-def one_layer_bn_net(seed=0):
+def one_layer_bn_net(seed=0, device="cpu"):
     """Linear(6, 4, no bias) -> BatchNorm1d(4) with random gamma, beta and running statistics -> ReLU -> Linear."""
     tg.manual_seed(seed)
-    net = common.mlp(nn.BatchNorm1d, 6, 4, 1, 3)
+    net = common.mlp(nn.BatchNorm1d, 6, 4, 1, 3).to(device)
     rng = np.random.default_rng(seed)
     bn = train_eval_gap.bn_layers(net)[0]
-    bn.weight.data[...] = rng.uniform(0.5, 2, 4)
-    bn.bias.data[...] = rng.standard_normal(4)
-    bn.running_mean.data[...] = rng.standard_normal(4)
-    bn.running_var.data[...] = rng.uniform(0.5, 2, 4)
+    with tg.no_grad():
+        for tensor, values in ((bn.weight, rng.uniform(0.5, 2, 4)), (bn.bias, rng.standard_normal(4)),
+                               (bn.running_mean, rng.standard_normal(4)), (bn.running_var, rng.uniform(0.5, 2, 4))):
+            tensor.copy_(tg.tensor(values.astype(np.float32)))
     return net
 
 
@@ -41,11 +41,11 @@ def by_hand(net, x, mean=None, var=None):
     return np.maximum(y, 0) @ last.weight.detach().numpy().T + last.bias.detach().numpy()
 
 
-def test_train_mode_on_a_test_batch_normalises_with_that_batchs_statistics():
-    net, test = one_layer_bn_net(), small_set()
+def test_train_mode_on_a_test_batch_normalises_with_that_batchs_statistics(device):
+    net, test = one_layer_bn_net(device=device), small_set()
     batches = [np.array([0, 3, 5, 7]), np.array([1, 2, 4, 6, 8])]
     before = [b.numpy().copy() for b in net.buffers()]
-    rows, logits = common.batch_logits(net, test, "cpu", batches)
+    rows, logits = common.batch_logits(net, test, device, batches)
     assert rows.tolist() == [0, 3, 5, 7, 1, 2, 4, 6, 8]
     expected = np.concatenate([by_hand(net, test.images[b]) for b in batches])
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
@@ -66,7 +66,9 @@ def test_output_gap_vanishes_when_the_running_statistics_are_the_batchs():
     net, test = one_layer_bn_net(), small_set()
     bn = train_eval_gap.bn_layers(net)[0]
     h = test.images @ net[0].weight.detach().numpy().T
-    bn.running_mean.data[...], bn.running_var.data[...] = h.mean(axis=0), h.var(axis=0)
+    with tg.no_grad():
+        bn.running_mean.copy_(tg.tensor(h.mean(axis=0)))
+        bn.running_var.copy_(tg.tensor(h.var(axis=0)))
     _, disagreement, gap = train_eval_gap.output_gap(net, test, "cpu", batch_size=12, seed=0)
     assert disagreement == 0 and gap < 1e-5
     _, _, small_batch_gap = train_eval_gap.output_gap(net, test, "cpu", batch_size=2, seed=0)

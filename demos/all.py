@@ -10,8 +10,8 @@
 Figure 1 runs four times (digits and, where the MNIST test files are found,
 the 8,000/2,000 split of the MNIST test set, each at lr 0.5 and at lr 0.01
 with init std 0.05), plus the paper's own setting when the MNIST training
-files are there too.  Small batches runs twice: the MLP (its default) and
-``--arch resnet``.  MNIST is looked for where every demo looks: under
+files are there too.  Small batches runs with the MLP (its default) and
+``--arch resnet`` on digits, and with the MLP on mnist-t10k where those files are.  MNIST is looked for where every demo looks: under
 ``--data-root``, else ``$TINYGRAD_BN_DATA``, else the user cache.
 The numbers in docs/demos.md and docs/reproduction.md come from ``--seeds``
 runs; their quick-run claims are the ones ``--check`` asserts.
@@ -63,6 +63,8 @@ def runs(data_root=None):
             plan.append((name, "learning_speed_nielsen", ["--setup", "nielsen", *flags]))
         if name == "small_batch":
             plan.append((name, "small_batch_resnet", ["--arch", "resnet", *flags]))
+            if has_test_files:
+                plan.append((name, "small_batch_mnist-t10k", ["--dataset", "mnist-t10k", *root]))
     return plan
 
 

@@ -279,9 +279,10 @@ def plot(results, path):
         ax.set_xlim(max(batches) * 1.3, min(batches) / 1.3)            # Wu & He: the batch shrinks to the right
         highest = max(line.get_ydata().max() for line in ax.get_lines())
         ax.set(xlabel="batch size (images per step)", ylabel="test error (%)", title=title,
-               ylim=(0, 1.7 * highest))                                # headroom: the legend stays off the data
+               ylim=(0, min(100, 1.1 * highest)))
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=9, frameon=False, ncol=2 if ax is ax_all else 1)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=9, frameon=False, ncol=3 if ax is ax_all
+                  else 1)                                              # below the axes: off the data
     fig.suptitle(f"Small batches (Wu & He 2018, Figure 1) on {results['dataset']['name']}: {architecture(config)}, "
                  f"{config['epochs']} epochs at every batch size, lr {config['lr']:g} x N/{REFERENCE_BATCH}, "
                  f"seed {config['seed']}", fontsize=10)

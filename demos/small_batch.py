@@ -2,6 +2,7 @@
 
     python demos/small_batch.py                 # an MLP on the 8x8 digits, batch sizes 2 to 64 (about 30 s)
     python demos/small_batch.py --arch resnet   # the conv net: ResNet-8 on the same digits (about 5 minutes)
+    python demos/small_batch.py --dataset mnist-t10k    # the MLP on 28x28 MNIST images (about 3 minutes)
     python demos/small_batch.py --quick         # a short smoke run
 
 Wu & He ("Group Normalization", ECCV 2018, section 4.1, Figure 1 and Table 2)

@@ -10,7 +10,8 @@
 Figure 1 runs four times (digits and, where the MNIST test files are found,
 the 8,000/2,000 split of the MNIST test set, each at lr 0.5 and at lr 0.01
 with init std 0.05), plus the paper's own setting when the MNIST training
-files are there too.  MNIST is looked for where every demo looks: under
+files are there too.  Small batches runs with the MLP (its default) and
+``--arch resnet`` on digits, and with the MLP on mnist-t10k where those files are.  MNIST is looked for where every demo looks: under
 ``--data-root``, else ``$TINYGRAD_BN_DATA``, else the user cache.
 The numbers in docs/demos.md and docs/reproduction.md come from ``--seeds``
 runs; their quick-run claims are the ones ``--check`` asserts.
@@ -33,9 +34,9 @@ from demos.common import DEFAULT_THREADS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ["input_normalization", "weight_init", "learning_speed", "lr_stress_test", "gradient_histograms",
-         "constant_collapse", "landscape_smoothness"]
+         "constant_collapse", "landscape_smoothness", "small_batch", "train_eval_gap"]
 READS_DIGITS_OR_MNIST = {"ioffe_fig1", "learning_speed", "lr_stress_test", "landscape_smoothness",
-                         "gradient_histograms"}
+                         "gradient_histograms", "small_batch"}
 # demo -> (output name, flags) of its other architecture, run and checked beside the default one
 OTHER_ARCHITECTURE = {"gradient_histograms": ("gradient_histograms_fc", ["--arch", "fc"]),
                       "lr_stress_test": ("lr_stress_test_resnet", ["--arch", "resnet"])}
@@ -67,6 +68,10 @@ def runs(data_root=None):
         if name in OTHER_ARCHITECTURE:
             other, other_flags = OTHER_ARCHITECTURE[name]
             plan.append((name, other, [*other_flags, *flags]))
+        if name == "small_batch":       # the ResNet, where the effect does not show, for the docs only
+            plan.append((name, "small_batch_resnet", ["--arch", "resnet", *flags]))
+            if has_test_files:
+                plan.append((name, "small_batch_mnist-t10k", ["--dataset", "mnist-t10k", *root]))
     return plan
 
 

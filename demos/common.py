@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 import tinygrad_bn as tg
-from tinygrad_bn import data, models, nn
+import tinygrad_bn.functional as F
+from tinygrad_bn import data, models, nn, optim
+from tinygrad_bn.optim.lr_scheduler import MultiStepLR
 
 # One look for "without BN" and one for "with BN" in every figure, so a reader
 # who has learnt it on one figure reads every other one the same way.
@@ -33,6 +35,11 @@ IMAGE_AUTO = "auto: CIFAR-10 when it is found under the data root, else MNIST, e
 # busy one threads waiting for a core another program holds slow every step
 # down, several times over (the figures: docs/backends.md, "CPU threads").
 DEFAULT_THREADS = 1
+# Ioffe (2017) trains Batch Renorm as BatchNorm for its first 5,000 steps, then relaxes rmax to its
+# limit by 40,000 steps and dmax by 25,000; the demos read each 5,000 of his steps as one epoch.
+RENORM_WARMUP_EPOCHS = {"bn": 1, "rmax": 8, "dmax": 5}
+# Wu & He (and the ResNet recipe) divide the learning rate by 10 at epochs 30, 60 and 90 of 100.
+LR_DROPS = (0.3, 0.6, 0.9)
 
 
 def style(name, **changes):
@@ -162,6 +169,102 @@ def restored(net):
             tensor.data[...] = array
 
 
+def standardized(train, test, as_images=False):
+    """The training and test sets' flat grey images shifted and scaled by the training set's pixel mean
+    and std (one number each: the per-channel normalisation of the ResNet recipes), kept flat or as
+    (N, 1, side, side) images for a conv net."""
+    mean, std = float(train.images.mean()), float(train.images.std())
+
+    def scaled(dataset):
+        count, pixels = dataset.images.shape
+        side = int(round(pixels ** 0.5))
+        images = ((dataset.images - mean) / std).astype(np.float32)
+        return data.ArrayDataset(images.reshape(count, 1, side, side) if as_images else images, dataset.labels)
+    return scaled(train), scaled(test)
+
+
+def iid_batches(count, batch_size, seed):
+    """A seeded permutation of ``count`` examples cut into count // batch_size batches of
+    batch_size or batch_size + 1 examples (so no batch is too small for batch statistics)."""
+    order = np.random.default_rng(seed).permutation(count)
+    return np.array_split(order, max(count // batch_size, 1))
+
+
+@tg.no_grad()
+def batch_logits(net, dataset, device, batches=None):
+    """(rows, logits) of ``dataset``: every example in eval mode (``batches=None``), or in train mode the
+    examples of each batch of indices in ``batches``, normalised with that batch's statistics, every
+    parameter and buffer (running statistics, batch counts) restored afterwards; the net is left in
+    train mode either way."""
+    if batches is None:
+        net.eval()
+        batches = [np.arange(len(dataset.labels))]
+    else:
+        net.train()
+    with restored(net):
+        logits = [tg.backend.to_numpy(net(tg.tensor(dataset.images[rows], device=device)).data) for rows in batches]
+    net.train()
+    return np.concatenate(batches), np.concatenate(logits)
+
+
+def accuracy(net, dataset, device, batches=None):
+    """Fraction of ``dataset`` classified correctly, in eval mode or with the statistics of ``batches``
+    (as ``batch_logits``)."""
+    rows, logits = batch_logits(net, dataset, device, batches)
+    return float(np.mean(logits.argmax(axis=1) == dataset.labels[rows]))
+
+
+def renorm_warmup(steps_per_epoch):
+    """Ioffe's warm-up of Batch Renorm's limits (``RENORM_WARMUP_EPOCHS``) in steps of this training."""
+    return nn.RenormWarmup(**{f"{limit}_steps": epochs * steps_per_epoch
+                              for limit, epochs in RENORM_WARMUP_EPOCHS.items()})
+
+
+def mlp(norm, in_features, hidden, layers, classes):
+    """(Linear -> norm -> ReLU) x ``layers`` -> Linear, ``hidden`` units wide; ``norm(features)`` makes a
+    normalization layer, or is None for none.  A normalised layer's Linear has no bias: the
+    normalization removes it and its beta takes its place."""
+    blocks, width = [], in_features
+    for _ in range(layers):
+        blocks.append(nn.Linear(width, hidden, bias=norm is None))
+        blocks += [] if norm is None else [norm(hidden)]
+        blocks.append(nn.ReLU())
+        width = hidden
+    return nn.Sequential(*blocks, nn.Linear(width, classes))
+
+
+def lr_drop_epochs(epochs):
+    """The epochs after which the learning rate drops tenfold: ``LR_DROPS`` of ``epochs``."""
+    return sorted({max(1, round(fraction * epochs)) for fraction in LR_DROPS if round(fraction * epochs) < epochs})
+
+
+def train(net, batches, lr, epochs, momentum, weight_decay, on_epoch=None):
+    """SGD for ``epochs`` passes over ``batches`` (re-iterated every epoch, yielding (images, labels)
+    Tensors: a DataLoader), the learning rate divided by 10 at ``lr_drop_epochs``, ``on_epoch(epoch)``
+    called after each.  Returns the mean training loss of each epoch and the first epoch whose loss
+    was not finite (then training stops there), or None."""
+    sgd = optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    schedule = MultiStepLR(sgd, milestones=lr_drop_epochs(epochs), gamma=0.1)
+    losses = []
+    net.train()
+    for epoch in range(epochs):
+        seen = []
+        for images, labels in batches:
+            loss = F.cross_entropy(net(images), labels)
+            sgd.zero_grad()
+            loss.backward()
+            sgd.step()
+            seen.append(loss.detach())
+        mean = tg.stack(seen).double().mean().item()
+        losses.append(mean if np.isfinite(mean) else None)
+        schedule.step()
+        if on_epoch is not None:
+            on_epoch(epoch)
+        if not np.isfinite(mean):
+            return losses, epoch
+    return losses, None
+
+
 def require_at_least(parser, args, names, minimum):
     """Stop with a usage error when any of the integer flags ``names`` is below ``minimum``."""
     for name in names:
@@ -221,8 +324,10 @@ class Progress:
         self.stream = sys.stderr if stream is None else stream
         self.in_place = self.stream.isatty()
         self.step, self.next_report = percent_step / 100, 0.0
+        self.done = 0
 
     def update(self, done, text=""):
+        self.done = done
         if not self.enabled:
             return
         fraction = done / self.total
@@ -236,6 +341,10 @@ class Progress:
             print(f"\r{line} ", end="", file=self.stream, flush=True)
         else:
             print(line, file=self.stream, flush=True)
+
+    def advance(self, text=""):
+        """One more step done: ``update`` with the count so far plus one."""
+        self.update(self.done + 1, text)
 
     def close(self):
         if self.enabled and self.in_place:

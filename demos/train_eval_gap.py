@@ -43,8 +43,8 @@ learning rate divided by 10 after epochs 6, 12 and 18) on batches of 32:
     for the first epoch, dmax reached after 5 epochs and rmax after 8, each
     of Ioffe's 5,000 steps read as one epoch); BN on i.i.d. batches of 16 is
     the reference.  The eval accuracy after every epoch, and at the end BN's
-    accuracy in train mode on test batches built the same way (the paper's
-    check that BN has fitted the batches' distribution), over ``--repeats``
+    accuracy in train mode on test batches built the same way (a test of
+    whether BN has fitted the batches' distribution, as Ioffe suggests it may), over ``--repeats``
     (5) seeds from ``--seed``, as median and range.
 
 The JSON holds every number drawn, and the figure one panel for each of (a)

@@ -56,13 +56,13 @@ def test_every_residual_block_starts_with_its_last_gamma_at_zero():
     assert len(blocks) == 3 and all(not block.bn2.weight.detach().numpy().any() for block in blocks)
 
 
-def test_test_error_with_batch_statistics_leaves_the_running_statistics():
+def test_test_error_with_batch_statistics_leaves_the_running_statistics(device):
     tg.manual_seed(0)
-    net = common.mlp(nn.BatchNorm1d, 6, 4, 1, 3)
+    net = common.mlp(nn.BatchNorm1d, 6, 4, 1, 3).to(device)
     rng = np.random.default_rng(0)
     test = data.ArrayDataset(rng.standard_normal((12, 6)).astype(np.float32), rng.integers(0, 3, 12))
     before = [b.numpy().copy() for b in net.buffers()]
-    error = small_batch.test_error(net, test, "cpu", batch_statistics=4)
+    error = small_batch.test_error(net, test, device, batch_statistics=4)
     assert 0 <= error <= 1 and net.training
     for saved, buffer in zip(before, net.buffers()):
         np.testing.assert_array_equal(saved, buffer.numpy())

@@ -102,14 +102,14 @@ def test_the_momentum_of_the_running_averages_never_changes_training():
     assert not np.allclose(*averages)
 
 
-def test_population_comparison_measures_zero_distance_from_algorithm_2_itself():
+def test_population_comparison_measures_zero_distance_from_algorithm_2_itself(device):
     tg.manual_seed(0)
-    net = common.mlp(nn.BatchNorm1d, 6, 4, 2, 3)
+    net = common.mlp(nn.BatchNorm1d, 6, 4, 2, 3).to(device)
     train_set, test_set = small_set(rows=64, seed=1), small_set(seed=2)
-    batches = [tg.tensor(train_set.images[rows]) for rows in common.iid_batches(64, 8, 0)]
+    batches = [tg.tensor(train_set.images[rows], device=device) for rows in common.iid_batches(64, 8, 0)]
     nn.recompute_population_stats(net, batches)
     before = train_eval_gap.running_stats(net)
-    comparison = train_eval_gap.population_comparison(net, train_set, test_set, 8, 0, "cpu")
+    comparison = train_eval_gap.population_comparison(net, train_set, test_set, 8, 0, device)
     assert comparison["mean_distance"] < 1e-6 and comparison["log_var_ratio"] < 1e-6
     assert comparison["ema_accuracy"] == comparison["population_accuracy"]
     for saved, now in zip(before, train_eval_gap.running_stats(net)):

@@ -6,13 +6,15 @@
     python -m demos.all --seeds 0 1 2    # each run once per seed; median and range of the headline numbers
     python -m demos.all --docs           # full runs, then each figure copied into docs/figures/
     python -m demos.all --threads 2      # every demo with 2 BLAS threads (default 1: docs/backends.md, CPU threads)
+    python -m demos.all --check --device cuda    # the same claims with every demo on the GPU
 
 Figure 1 runs four times (digits and, where the MNIST test files are found,
 the 8,000/2,000 split of the MNIST test set, each at lr 0.5 and at lr 0.01
 with init std 0.05), plus the paper's own setting when the MNIST training
 files are there too.  Small batches runs with the MLP (its default) and
-``--arch resnet`` on digits, and with the MLP on mnist-t10k where those files are.  MNIST is looked for where every demo looks: under
-``--data-root``, else ``$TINYGRAD_BN_DATA``, else the user cache.
+``--arch resnet`` on digits, and with the MLP on mnist-t10k where those files
+are.  MNIST is looked for where every demo looks: under ``--data-root``, else
+``$TINYGRAD_BN_DATA``, else the user cache.
 The numbers in docs/demos.md and docs/reproduction.md come from ``--seeds``
 runs; their quick-run claims are the ones ``--check`` asserts.
 """
@@ -87,11 +89,11 @@ def quick_plan():
     return plan
 
 
-def run_one(module_name, out, flags, seed, quick, threads):
+def run_one(module_name, out, flags, seed, quick, threads, device="cpu"):
     """Run one demo into ``out`` and return its record (the JSON it wrote)."""
     module = importlib.import_module(f"demos.{module_name}")
-    return module.main([*flags, "--out", str(out), "--seed", str(seed), "--threads", str(threads), "--no-progress",
-                        *(["--quick"] if quick else [])])
+    return module.main([*flags, "--out", str(out), "--seed", str(seed), "--threads", str(threads),
+                        "--device", device, "--no-progress", *(["--quick"] if quick else [])])
 
 
 def spread(values):
@@ -123,6 +125,7 @@ def main(argv=None):
     parser.add_argument("--out", default="runs", help="folder for the runs' outputs")
     parser.add_argument("--data-root", default=None, help="where MNIST is looked for")
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="BLAS threads for every demo")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="the device of every demo")
     args = parser.parse_args(argv)
     if args.docs and (args.quick or args.check):
         parser.error("--docs needs the full runs: drop --quick and --check")
@@ -136,7 +139,7 @@ def main(argv=None):
             out = Path(args.out) / name / (f"seed{seed}" if len(args.seeds) > 1 else "")
             print(f"=== {name} seed {seed} {' '.join(flags)}", flush=True)
             started = time.perf_counter()
-            record = run_one(module_name, out, flags, seed, quick, args.threads)
+            record = run_one(module_name, out, flags, seed, quick, args.threads, args.device)
             timings.append((f"{name} seed {seed}", time.perf_counter() - started))
             records.append((module_name, record))
             headline = importlib.import_module(f"demos.{module_name}").headline(record)

@@ -3,8 +3,11 @@ claims, and --seeds reports median and range."""
 import json
 from pathlib import Path
 
+import importlib
+
 import pytest
 
+import tinygrad_bn as tg
 from demos import all as all_demos
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -43,6 +46,30 @@ def test_check_runs_every_demo_quickly_and_every_claim_holds(checked):
     for module_name, name, _ in all_demos.quick_plan():
         record = json.loads((checked / name / f"{module_name}.json").read_text())
         assert record["config"]["quick"] and record["config"]["seed"] == 0
+
+
+@pytest.fixture(scope="module")
+def checked_on_cuda(tmp_path_factory):
+    """The same ``--check`` run with every demo on "cuda"."""
+    if "cuda" not in tg.available_devices():
+        pytest.skip("device 'cuda' unavailable: CuPy or a CUDA GPU is missing")
+    out = tmp_path_factory.mktemp("check_cuda")
+    all_demos.main(["--check", "--device", "cuda", "--out", str(out)])
+    return out
+
+
+def test_every_demo_on_the_gpu_keeps_its_claims_and_on_the_stand_in_the_cpus_numbers(checked, checked_on_cuda):
+    """Every demo runs on "cuda" and its quick-run claims hold there (the check above
+    raises otherwise).  The strict CuPy stand-in computes with NumPy in the same order,
+    so there each headline number must be the CPU run's exactly; on a real GPU,
+    float32 rounding differs, and only the claims are asserted."""
+    on_stand_in = hasattr(tg.backend.xp_of("cuda"), "_fake")          # shared/fakecupy marks itself
+    for module_name, name, _ in all_demos.quick_plan():
+        cpu, gpu = (json.loads((out / name / f"{module_name}.json").read_text()) for out in (checked, checked_on_cuda))
+        assert gpu["config"]["device"] == "cuda" and cpu["config"]["device"] == "cpu"
+        if on_stand_in:
+            headline = importlib.import_module(f"demos.{module_name}").headline
+            assert headline(gpu) == headline(cpu), name
 
 
 def test_every_checked_claim_is_documented(checked):

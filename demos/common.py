@@ -129,14 +129,19 @@ def load_image_dataset(name, root=None, seed=0):
                        "train_size": len(train.labels), "test_size": len(test.labels)}
     else:
         train, test, description = load_dataset(name, root, seed)
-        side = math.isqrt(train.images.shape[1])
-        train, test = (data.ArrayDataset(split.images.reshape(len(split.labels), 1, side, side), split.labels)
-                       for split in (train, test))
+        train, test = grey_images(train), grey_images(test)
     scaler = data.Standardize(per_channel=True).fit(train.images)
     train, test = (data.ArrayDataset(scaler.transform(split.images), split.labels) for split in (train, test))
     description.update(image_shape=list(train.images.shape[1:]), input_features=int(train.images[0].size),
                        preprocessing="each channel standardised with the training split's mean and std")
     return train, test, description
+
+
+def grey_images(dataset):
+    """Flat grey images (N, side * side) as images (N, 1, side, side): the same pixels."""
+    count, pixels = dataset.images.shape
+    side = math.isqrt(pixels)
+    return data.ArrayDataset(dataset.images.reshape(count, 1, side, side), dataset.labels)
 
 
 def seeded_subset(dataset, size, seed):
@@ -176,10 +181,8 @@ def standardized(train, test, as_images=False):
     mean, std = float(train.images.mean()), float(train.images.std())
 
     def scaled(dataset):
-        count, pixels = dataset.images.shape
-        side = int(round(pixels ** 0.5))
-        images = ((dataset.images - mean) / std).astype(np.float32)
-        return data.ArrayDataset(images.reshape(count, 1, side, side) if as_images else images, dataset.labels)
+        flat = data.ArrayDataset(((dataset.images - mean) / std).astype(np.float32), dataset.labels)
+        return grey_images(flat) if as_images else flat
     return scaled(train), scaled(test)
 
 

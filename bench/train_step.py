@@ -16,6 +16,11 @@ steps each).  Target: tinygrad_bn / numpy <= 1.25 in both variants.  Then
 ``--memory-steps`` more steps of tinygrad_bn print the peak resident memory at
 step 1000 and at the end: equal figures mean no graph or buffer leaks.
 
+``--python-only`` runs all of it on a 4-4-4-4-3 network and batches of 2,
+where the arithmetic costs next to nothing: the difference between the two
+steps is then the framework's own Python per step (docs/backends.md, "The
+framework's own cost").
+
 ``--busy`` then times the tinygrad_bn step on the machine as it is ("idle") and
 with one competing CPU-bound process running (bench/busy.py, started and
 stopped for each round), with the BLAS library's own thread count (one per
@@ -27,7 +32,7 @@ Target: busy <= 1.5 x idle.  ``--profile`` prints a cProfile table of the
 tinygrad_bn step.
 
     python bench/train_step.py [--bn] [--repeats 31] [--loops 200] [--threads 1] [--memory-steps 10000]
-                               [--busy] [--profile]
+                               [--busy] [--profile] [--python-only]
 """
 import argparse
 import cProfile
@@ -243,6 +248,7 @@ def memory(use_bn, total_steps):
 
 
 def main():
+    global BATCH
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bn", action="store_true", help="BatchNorm1d after each hidden Linear")
     parser.add_argument("--repeats", type=int, default=31)
@@ -251,7 +257,12 @@ def main():
     parser.add_argument("--memory-steps", type=int, default=10000)
     parser.add_argument("--busy", action="store_true", help="the step idle and with a competing process")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--python-only", action="store_true",
+                        help="the same step on a 4-4-4-4-3 network and batches of 2, where the arithmetic is "
+                             "negligible: the difference is the framework's own Python per step")
     args = parser.parse_args()
+    if args.python_only:
+        SIZES[:], BATCH = [4, 4, 4, 4, 3], 2
     if args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
     if args.busy and args.repeats < 2:
@@ -270,6 +281,7 @@ def main():
     print(f"tinygrad_bn {medians['tinygrad_bn']:8.1f} us/step")
     print(f"numpy       {medians['numpy']:8.1f} us/step")
     print(f"ratio       {ratio:8.3f}  ({'meets' if ratio <= TARGET else 'misses'} the target <= {TARGET})")
+    print(f"difference  {medians['tinygrad_bn'] - medians['numpy']:8.1f} us/step")
     if args.memory_steps >= 1000:
         at_1000, at_end = memory(args.bn, args.memory_steps)
         print(f"peak RSS    {at_1000:8.1f} MiB after step 1000, {at_end:.1f} MiB after step {args.memory_steps} "

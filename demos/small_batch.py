@@ -99,13 +99,19 @@ def parse_args(argv=None):
     p.add_argument("--dmax", type=float, default=0.5, help="Batch Renorm's limit on d (Wu & He's choice)")
     p.add_argument("--train-size", type=int, default=None, help="train on the first N training images only")
     args = p.parse_args(argv)
+    if min(args.batch_sizes) < 2:
+        p.error("--batch-sizes must be at least 2: BatchNorm cannot train on one example")
+    if args.lr <= 0 or args.momentum < 0 or args.weight_decay < 0:
+        p.error(f"--lr must be positive and --momentum, --weight-decay non-negative, got {args.lr}, "
+                f"{args.momentum}, {args.weight_decay}")
     if args.quick:
         args.batch_sizes, args.epochs = [2, 32], min(args.epochs, 3)
         if args.arch == "resnet":
             args.train_size = min(args.train_size or 400, 400)
     require_at_least(p, args, ("epochs", "hidden", "layers", "depth", "width", "groups"), 1)
-    if min(args.batch_sizes) < 2:
-        p.error("--batch-sizes must be at least 2: BatchNorm cannot train on one example")
+    if args.train_size is not None and args.train_size < max(args.batch_sizes):
+        p.error(f"--train-size {args.train_size} holds no batch of {max(args.batch_sizes)}: give at least "
+                f"{max(args.batch_sizes)} images")
     channels = args.hidden if args.arch == "mlp" else args.width
     if channels % args.groups:
         p.error(f"--{'hidden' if args.arch == 'mlp' else 'width'} {channels} must be a multiple of --groups "

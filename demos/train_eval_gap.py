@@ -93,17 +93,24 @@ def parse_args(argv=None):
     p.add_argument("--dmax", type=float, default=5.0, help="(d): Batch Renorm's limit on d (Ioffe's)")
     p.add_argument("--repeats", type=int, default=5, help="(d): seeds --seed, --seed + 1, ...")
     args = p.parse_args(argv)
-    if args.quick:
-        args.epochs, args.repeats = min(args.epochs, 5), min(args.repeats, 2)
-        args.momenta, args.test_batch_sizes = [0.001, 0.1, 0.9], [2, 8, 32, 360]
-    require_at_least(p, args, ("epochs", "batch_size", "hidden", "layers", "classes_per_batch", "per_class",
-                                "repeats"), 1)
+    require_at_least(p, args, ("epochs", "hidden", "layers", "classes_per_batch", "per_class", "repeats"), 1)
+    require_at_least(p, args, ("batch_size",), 2)               # BatchNorm cannot train on one example
     if min(args.test_batch_sizes) < 2:
         p.error("--test-batch-sizes must be at least 2: one example has no batch variance")
     if 0.1 not in args.momenta:
         p.error("--momenta must include 0.1: experiments (a, b) use that network")
     if not all(0 < m <= 1 for m in args.momenta):
         p.error(f"--momenta must lie in (0, 1], got {args.momenta}")
+    if args.classes_per_batch > CLASSES or args.classes_per_batch * args.per_class < 2:
+        p.error(f"--classes-per-batch must be at most the digits' {CLASSES} classes, and a batch of "
+                f"--classes-per-batch x --per-class must hold at least 2 images, got {args.classes_per_batch} "
+                f"x {args.per_class}")
+    if args.lr <= 0 or args.sgd_momentum < 0 or args.weight_decay < 0:
+        p.error(f"--lr must be positive and --sgd-momentum, --weight-decay non-negative, got {args.lr}, "
+                f"{args.sgd_momentum}, {args.weight_decay}")
+    if args.quick:
+        args.epochs, args.repeats = min(args.epochs, 5), min(args.repeats, 2)
+        args.momenta, args.test_batch_sizes = [0.001, 0.1, 0.9], [2, 8, 32, 360]
     return args
 
 
@@ -113,6 +120,9 @@ def few_class_batches(labels, classes_per_batch, per_class, count, rng):
     then ``per_class`` distinct examples of each (Ioffe 2017: 16 labels, then 2 images of each)."""
     classes = np.unique(labels)
     members = {c: np.flatnonzero(labels == c) for c in classes}
+    fewest = min(len(m) for m in members.values())
+    if per_class > fewest:
+        raise ValueError(f"--per-class {per_class}: the smallest class of the training set has {fewest} images")
     return [np.concatenate([rng.choice(members[c], per_class, replace=False)
                             for c in rng.choice(classes, classes_per_batch, replace=False)])
             for _ in range(count)]

@@ -98,3 +98,15 @@ def test_same_seed_same_numbers(tmp_path):
     first, second = run(tmp_path / "a", *flags), run(tmp_path / "b", *flags)
     assert first["bn"] == second["bn"]
     assert run(tmp_path / "c", *flags, "--seed", "1")["bn"]["train_loss"] != first["bn"]["train_loss"]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--batch-sizes", "1", "--quick"], "at least 2"),
+    (["--lr", "-1"], "--lr must be positive"),
+    (["--train-size", "5"], "holds no batch of 64"),
+    (["--groups", "3"], "multiple of --groups"),
+])
+def test_bad_flags_are_refused_before_anything_runs(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        small_batch.parse_args(flags)
+    assert message in capsys.readouterr().err

@@ -155,3 +155,22 @@ def test_same_seed_same_numbers(small, tmp_path):
 def test_momenta_must_include_the_one_of_experiment_a():
     with pytest.raises(SystemExit):
         train_eval_gap.parse_args(["--momenta", "0.5"])
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--batch-size", "1"], "--batch-size must be at least 2"),
+    (["--momenta", "0.1", "1.5", "--quick"], "must lie in (0, 1]"),
+    (["--classes-per-batch", "11"], "at most the digits' 10 classes"),
+    (["--classes-per-batch", "1", "--per-class", "1"], "at least 2 images"),
+    (["--lr", "0"], "--lr must be positive"),
+])
+def test_bad_flags_are_refused_before_anything_runs(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        train_eval_gap.parse_args(flags)
+    assert message in capsys.readouterr().err
+
+
+def test_more_images_per_class_than_the_smallest_class_has_is_named():
+    labels = np.array([0] * 5 + [1] * 3)
+    with pytest.raises(ValueError, match="smallest class of the training set has 3 images"):
+        train_eval_gap.few_class_batches(labels, 2, 4, 1, np.random.default_rng(0))

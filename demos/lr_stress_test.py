@@ -145,6 +145,8 @@ def parse_args(argv=None):
         for name, limit in QUICK[args.arch].items():
             setattr(args, name, min(getattr(args, name), limit))
     require_at_least(p, args, ("epochs", "batch_size", "hidden", "layers"), 1)
+    if args.arch == "mlp":
+        require_at_least(p, args, ("batch_size",), 2)       # BatchNorm1d cannot train on one example
     if args.arch == "resnet":
         require_at_least(p, args, ("width",), 1)
     if args.train_size is not None and args.train_size < args.batch_size:

@@ -182,6 +182,14 @@ def test_resnet_defaults_are_page_batch_and_decay():
         lr_stress_test.parse_args(["--arch", "resnet", "--depth", "10"])       # not 6n + 2
 
 
+def test_the_mlp_refuses_batches_of_one_that_the_resnet_takes(capsys):
+    """BatchNorm1d has one value per channel in a batch of 1 and cannot train; BatchNorm2d has H x W."""
+    with pytest.raises(SystemExit):
+        lr_stress_test.parse_args(["--batch-size", "1"])
+    assert "--batch-size must be at least 2" in capsys.readouterr().err
+    assert lr_stress_test.parse_args(["--arch", "resnet", "--batch-size", "1"]).batch_size == 1
+
+
 def test_resnet_optimizer_trains_only_the_weights_of_convolutions_and_fc():
     args = lr_stress_test.parse_args(["--arch", "resnet", "--dataset", "digits", "--depth", "14", "--width", "2"])
     _, _, _, nets, optimizers = lr_stress_test.twin_training(args, 0.1, weight_decay=1e-4)

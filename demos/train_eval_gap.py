@@ -367,7 +367,9 @@ def plot(results, path):
                    f"(median and range of {config['repeats']} seeds)")
     for ax in (ax_a, ax_b, ax_c, ax_d):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=9, frameon=False, loc="lower right" if ax is not ax_b else "upper right")
+    for ax in (ax_a, ax_b, ax_c):
+        ax.legend(fontsize=9, frameon=False, loc="lower right" if ax is not ax_b else "lower left")
+    ax_d.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13))   # off the bands
     fig.suptitle(f"The train/eval gap of BatchNorm on {results['dataset']['name']}: MLP {config['layers']} x "
                  f"{config['hidden']} ReLU, {config['epochs']} epochs, seed {config['seed']}", fontsize=11)
     save_figure(fig, path)

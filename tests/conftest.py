@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 STAND_IN = Path(__file__).resolve().parents[2] / "shared" / "fakecupy"
 USES_STAND_IN = (importlib.util.find_spec("cupy") is None and (STAND_IN / "cupy").is_dir()
                  and os.environ.get("TINYGRAD_BN_FAKECUPY", "1") != "0")
-if USES_STAND_IN:       # here and in the demos the tests start as subprocesses
+if USES_STAND_IN:       # for this process, and through PYTHONPATH for the subprocesses some tests start
     sys.path.insert(0, str(STAND_IN))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(STAND_IN), os.environ.get("PYTHONPATH")]))
 

@@ -24,15 +24,14 @@ from hypothesis import given, settings
 import tinygrad_bn as tg
 import tinygrad_bn.functional as F
 from tinygrad_bn import nn
-from tinygrad_bn.autograd import grad
 from tinygrad_bn.nn.batchnorm_reference import batch_norm_composed
 from tinygrad_bn.testing.bn_cases import BATCHNORM2D_NDIMS, cases, make_case
 from tinygrad_bn.testing.bn_properties import (GRADCHECK_ELEMENTS, GRADGRADCHECK_ELEMENTS, SCALE_INVARIANCE_ELEMENTS,
-                                               check_gradcheck, check_gradgradcheck, check_gradient_identities,
-                                               check_output_statistics, check_population_statistics,
-                                               PropertyFailure, check_same_as, check_scale_invariance,
-                                               check_shift_invariance, differentiable_inputs, fused, of_inputs,
-                                               population_cases, scales, seeds, through_layer)
+                                               check_float32_matches_float64, check_gradcheck, check_gradgradcheck,
+                                               check_gradient_identities, check_output_statistics,
+                                               check_population_statistics, PropertyFailure, check_same_as,
+                                               check_scale_invariance, check_shift_invariance, fused, population_cases,
+                                               scales, seeds, through_layer)
 from tinygrad_bn.testing.bn_running_stats import check_running_statistics
 
 maps = partial(cases, ndims=BATCHNORM2D_NDIMS)
@@ -70,17 +69,7 @@ def test_same_as_the_fused_op(device, case, seed):
 
 @given(maps(max_elements=16 * 16 * 4), seeds)
 def test_float32_matches_float64(device, case, seed):
-    dy = np.random.default_rng(seed).standard_normal(case.x.shape)
-    results = {}
-    for dtype, fn in ((tg.float32, batchnorm2d), (tg.float64, batch_norm_composed)):
-        inputs = differentiable_inputs(case, dtype, device)
-        y = of_inputs(fn, case)(*inputs)
-        results[dtype] = [y] + list(grad(y, inputs, tg.tensor(dy, dtype=dtype, device=device)))
-    for single, double in zip(results[tg.float32], results[tg.float64]):
-        assert single.dtype == np.float32 and single.device == device
-        expected = double.detach().numpy()
-        np.testing.assert_allclose(single.detach().numpy(), expected, rtol=1e-4,
-                                   atol=1e-4 * (np.abs(expected).max() + 1))
+    check_float32_matches_float64(batchnorm2d, batch_norm_composed, case, seed, device)
 
 
 @given(maps(max_elements=GRADCHECK_ELEMENTS), seeds)

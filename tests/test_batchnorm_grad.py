@@ -13,12 +13,11 @@ from hypothesis import given
 
 import tinygrad_bn as tg
 import tinygrad_bn.functional as F
-from tinygrad_bn.autograd import grad
 from tinygrad_bn.nn.batchnorm_reference import batch_norm_composed
 from tinygrad_bn.testing.bn_cases import cases
-from tinygrad_bn.testing.bn_properties import (GRADCHECK_ELEMENTS, GRADGRADCHECK_ELEMENTS, check_gradcheck,
-                                               check_gradgradcheck, check_same_as, differentiable_inputs, fused,
-                                               of_inputs, seeds)
+from tinygrad_bn.testing.bn_properties import (GRADCHECK_ELEMENTS, GRADGRADCHECK_ELEMENTS,
+                                               check_float32_matches_float64, check_gradcheck, check_gradgradcheck,
+                                               check_same_as, differentiable_inputs, fused, of_inputs, seeds)
 
 
 @given(cases(max_elements=GRADCHECK_ELEMENTS))
@@ -64,15 +63,4 @@ def test_fused_equals_composed_float64(case, seed):
 @given(cases(max_elements=16 * 16 * 4), seeds)
 def test_fused_float32_matches_float64(device, case, seed):
     """float32 on every device: the fused op against the float64 composed reference."""
-    dy = np.random.default_rng(seed).standard_normal(case.x.shape)
-    results = {}
-    for dtype, fn in ((tg.float32, fused), (tg.float64, batch_norm_composed)):
-        inputs = differentiable_inputs(case, dtype, device)
-        y = of_inputs(fn, case)(*inputs)
-        grads = grad(y, inputs, tg.tensor(dy, dtype=dtype, device=device))
-        results[dtype] = [y] + list(grads)
-    for single, double in zip(results[tg.float32], results[tg.float64]):
-        assert single.dtype == np.float32 and single.device == device
-        expected = double.detach().numpy()
-        scale = np.abs(expected).max() + 1
-        np.testing.assert_allclose(single.detach().numpy(), expected, rtol=1e-4, atol=1e-4 * scale)
+    check_float32_matches_float64(fused, batch_norm_composed, case, seed, device)

@@ -12,16 +12,13 @@ For each fused op (F.layer_norm, F.group_norm, F.instance_norm, F.ghost_batch_no
 Batch Renormalization, whose backward is not the derivative of its forward
 (r and d are held constant), has its own proof: tests/test_batch_renorm.py.
 """
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tinygrad_bn as tg
-from tinygrad_bn.autograd import grad
-from tinygrad_bn.testing.bn_properties import (GRADCHECK_ELEMENTS, GRADGRADCHECK_ELEMENTS, check_gradcheck,
-                                               check_gradgradcheck, check_same_as, differentiable_inputs, of_inputs,
-                                               seeds)
+from tinygrad_bn.testing.bn_properties import (GRADCHECK_ELEMENTS, GRADGRADCHECK_ELEMENTS,
+                                               check_float32_matches_float64, check_gradcheck, check_gradgradcheck,
+                                               check_same_as, seeds)
 from tinygrad_bn.testing.norm_cases import KINDS, norm_cases
 from tinygrad_bn.testing.norm_properties import composed, fused
 
@@ -59,14 +56,4 @@ def test_fused_equals_composed_float64(kind, data, seed):
 def test_fused_float32_matches_float64(device, kind, data, seed):
     """float32 on every device: the fused op against the float64 composed reference."""
     case = data.draw(norm_cases(kind))
-    dy = np.random.default_rng(seed).standard_normal(case.x.shape)
-    results = {}
-    for dtype, fn in ((tg.float32, fused(case)), (tg.float64, composed(case))):
-        inputs = differentiable_inputs(case, dtype, device)
-        y = of_inputs(fn, case)(*inputs)
-        results[dtype] = [y] + list(grad(y, inputs, tg.tensor(dy, dtype=dtype, device=device)))
-    for single, double in zip(results[tg.float32], results[tg.float64]):
-        assert single.dtype == np.float32 and single.device == device
-        expected = double.detach().numpy()
-        np.testing.assert_allclose(single.detach().numpy(), expected, rtol=1e-4,
-                                   atol=1e-4 * (np.abs(expected).max() + 1))
+    check_float32_matches_float64(fused(case), composed(case), case, seed, device)

@@ -33,6 +33,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .. import functional as F
 from .. import nn
 from ..autograd import grad, no_grad
+from ..backend import get_default_device
 from ..creation import tensor
 from ..gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..ops.batch_norm import BatchNorm
@@ -325,6 +326,29 @@ def check_same_as(batch_norm, reference, case, seed, order=2, rtol=1e-9, atol=1e
         if s is not None:
             assert_close(s.detach().numpy(), e.detach().numpy(), what=f"d<dx, v>/d{name}",
                          quantity="second derivatives", should=should, **where)
+
+
+def check_float32_matches_float64(batch_norm, reference, case, seed, device=None):
+    """In float32 on ``device``, the output and the gradients for a random upstream
+    gradient dy stay float32 on that device and equal ``reference``'s in float64 to
+    1e-4, relative and of the largest value plus one (float32 keeps about 7 digits)."""
+    device = device or get_default_device()
+    dy = np.random.default_rng(seed).standard_normal(case.x.shape)
+    context = f"dy from seed {seed}"
+    results = {}
+    for dtype, fn in ((float32, batch_norm), (float64, reference)):
+        inputs = differentiable_inputs(case, dtype, device)
+        y = of_inputs(fn, case)(*inputs)
+        results[dtype] = [y] + list(grad(y, inputs, tensor(dy, dtype=dtype, device=device)))
+    names = ("output",) + GRADIENTS[:len(results[float32]) - 1]
+    for name, single, double in zip(names, results[float32], results[float64]):
+        if single.dtype != float32 or single.device != device:
+            fail("a float32 computation should stay float32 on its device",
+                 f"the {name} is {single.dtype} on {single.device}", name, case, context)
+        expected = double.detach().numpy()
+        assert_close(single.detach().numpy(), expected, rtol=1e-4, atol=1e-4 * (np.abs(expected).max() + 1),
+                     what=f"the {name}", quantity=name, case=case, context=context,
+                     should="in float32 the output and gradients should equal the float64 reference's")
 
 
 def _restate(error, case, names, should, quantities):

@@ -30,6 +30,7 @@ import platform
 import pstats
 import statistics
 import sys
+import time
 import timeit
 
 import numpy as np
@@ -52,6 +53,22 @@ def keep_freed_memory():
         return False
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)) and bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30))
+
+
+def interleaved_cpu_times(steps, repeats, loops=1):
+    """{name: [CPU seconds per call of steps[name]] * repeats}: each step called once to
+    warm up, then every round times ``loops`` calls of each in turn (A, B, A, B, ...), so
+    machine noise hits all alike; the process's CPU time leaves out other processes' turns."""
+    for step in steps.values():
+        step()
+    times = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            start = time.process_time()
+            for _ in range(loops):
+                step()
+            times[name].append((time.process_time() - start) / loops)
+    return times
 
 
 def numpy_step(x, gamma, beta, dy, running_mean, running_var, xp=np):

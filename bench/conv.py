@@ -33,7 +33,6 @@ import platform
 import pstats
 import statistics
 import sys
-import time
 
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -44,7 +43,7 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tinygrad_bn as tg  # noqa: E402
 import tinygrad_bn.functional as F  # noqa: E402
-from bn import keep_freed_memory  # noqa: E402  (bench/bn.py)
+from bn import interleaved_cpu_times, keep_freed_memory  # noqa: E402  (bench/bn.py)
 
 try:
     import torch
@@ -141,16 +140,8 @@ def measure(shape, repeats):
     steps = setup(shape)
     work = shape[0] * shape[1] * shape[2] * shape[3] * shape[4] * shape[5] ** 2
     loops = max(1, int(3e8 // work))                          # ~ 50 ms of work per timing
-    for step in steps.values():                                # warm up
-        step()
-    times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.process_time()
-            for _ in range(loops):
-                step()
-            times[name].append((time.process_time() - start) / loops * 1e3)
-    return times
+    return {name: [1e3 * t for t in seconds]                  # milliseconds
+            for name, seconds in interleaved_cpu_times(steps, repeats, loops).items()}
 
 
 def ratio_to(times, baseline):

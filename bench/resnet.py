@@ -25,7 +25,6 @@ import platform
 import resource
 import statistics
 import sys
-import time
 
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
@@ -38,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import tinygrad_bn as tg  # noqa: E402
 import tinygrad_bn.functional as F  # noqa: E402
 from tinygrad_bn import models  # noqa: E402
-from bn import keep_freed_memory  # noqa: E402  (bench/bn.py)
+from bn import interleaved_cpu_times, keep_freed_memory  # noqa: E402  (bench/bn.py)
 
 try:
     import torch
@@ -74,16 +73,7 @@ def setup(depth, batch):
 
 
 def measure(depth, batch, repeats):
-    steps = setup(depth, batch)
-    for step in steps.values():                    # warm up
-        step()
-    times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            start = time.process_time()
-            step()
-            times[name].append(time.process_time() - start)
-    return times
+    return interleaved_cpu_times(setup(depth, batch), repeats)
 
 
 def main():

@@ -44,7 +44,7 @@ class BatchRenorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps, rmax, dmax):
         layout = batch_layout(x.data.shape)
-        x_hat, inv_sigma, mean, var = normalize(x.data.reshape(layout.view), layout.axes, eps)
+        x_hat, inv_sigma, mean, var = normalize(x.data.reshape(layout.view), layout, eps)
         r, d = renorm_correction(mean, inv_sigma, running_mean.data.reshape(layout.affine),
                                  running_var.data.reshape(layout.affine), eps, rmax, dmax, x.xp)
         gamma = 1 if weight is None else weight.data.reshape(layout.affine)

@@ -55,7 +55,8 @@ def pick(xp, x, index):
 
 def put(xp, shape, index, values):
     """The array of ``shape`` (N, C, d1, ...) holding values_n at [n, index_n, ...] and 0
-    elsewhere, for index and values of shape (N, d1, ...): the reverse of ``pick``."""
+    elsewhere, for index of shape (N, d1, ...) and values of that shape or one 0-d value for
+    all: the reverse of ``pick``."""
     if len(shape) == 2:
         out = xp.zeros(shape, values.dtype)
         out[xp.arange(shape[0]), index] = values
@@ -72,8 +73,9 @@ def probability_coefficients(q, w, eps, classes):
 
 
 def softmax_gradient(p, a, total, g):
-    """dL/dz = g (p A - a), with ``total`` A = sum of a over the classes; arrays or Tensors alike."""
-    return (p * total - a) * g
+    """dL/dz = g (p A - a), with ``total`` A = sum of a over the classes (None for A = 1);
+    arrays or Tensors alike."""
+    return ((p if total is None else p * total) - a) * g
 
 
 class _NegativeLogLikelihood(Function):
@@ -125,13 +127,13 @@ class _NegativeLogLikelihood(Function):
         return losses.sum() * xp.where(some, inverse, math.nan)
 
     def coefficients(self):
-        """The arrays a and A (sums of a over the classes, with a class axis) of the module docstring."""
+        """The arrays a and A (sums of a over the classes, with a class axis) of the module
+        docstring; A is None where it is 1."""
         if self.a is not None:                            # class probabilities
             return self.a, self.a.sum(axis=1, keepdims=True)
         xp = self.inputs[0].xp
-        if self.w_t is None:                              # every sample counts once: A = 1
-            dtype = self.inputs[0].dtype
-            return put(xp, self.shape, self.safe, xp.ones(self.safe.shape, dtype)), xp.ones((), dtype)
+        if self.w_t is None:                              # every sample counts once: a is one-hot, A = 1
+            return put(xp, self.shape, self.safe, xp.ones((), self.inputs[0].dtype)), None
         classes, eps = self.shape[1], self.eps
         w_t = with_class_axis(self.w_t)
         if not eps:
@@ -185,9 +187,9 @@ class CrossEntropy(_NegativeLogLikelihood):
         p = logp.exp()
         nothing = (None,) * 4
         if not needs_target:                      # the coefficients are constants
-            a, total = (Tensor.wrap(array, logits.device) for array in ctx.coefficients())
-            return (formula(lambda p, a, total, g: softmax_gradient(p, a, total, ctx.upstream(g)),
-                            p, a, total, grad), None) + nothing
+            constants = [Tensor.wrap(array, logits.device) for array in ctx.coefficients() if array is not None]
+            return (formula(lambda p, g, a, total=None: softmax_gradient(p, a, total, ctx.upstream(g)),
+                            p, grad, *constants), None) + nothing
         # class probabilities that require grad: a, and so dL/dz, are functions of q
         xp, eps = logits.xp, ctx.eps
         w = Tensor.wrap(xp.ones((1,) + ctx.shape[1:2] + (1,) * (len(ctx.shape) - 2), logp.dtype)
@@ -237,6 +239,9 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
         raise ValueError(f"{function}: target of shape {target.shape} does not match input of shape "
                          f"{input.shape}: expected {expected}")
     t = target.data
+    if target.device == backend.CPU and not 0 <= ignore_index < classes and (
+            t.size == 0 or (t.min() >= 0 and t.max() < classes)):
+        return True                 # the usual case, told by two reductions: every index is a class
     outside = (t < 0) | (t >= classes)
     bad = outside if 0 <= ignore_index < classes else outside & (t != ignore_index)   # ignore_index is allowed
 

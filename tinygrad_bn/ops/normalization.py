@@ -114,13 +114,12 @@ def layer_layout(shape, normalized_ndim):
     return _layout((math.prod(shape[:lead]), features), (1,), (1, features))
 
 
-def normalize(x, axes, eps):
-    """(x_hat, 1/sigma, mu, var) per group over ``axes`` (biased var; statistics keep
-    size-1 axes).  x may be an array or a Tensor: the same arithmetic serves the fast
-    forward and the recorded recomputation of the double backward."""
-    total = x.sum(axis=axes, keepdims=True)
-    m = math.prod(x.shape) // math.prod(total.shape)
-    mean = total * (1 / m)
+def normalize(x, layout, eps):
+    """(x_hat, 1/sigma, mu, var) per group of ``layout`` for x in its view (biased var;
+    statistics keep size-1 axes).  x may be an array or a Tensor: the same arithmetic
+    serves the fast forward and the recorded recomputation of the double backward."""
+    axes, m = layout.axes, layout.group_size
+    mean = x.sum(axis=axes, keepdims=True) * (1 / m)
     centered = x - mean
     var = (centered * centered).sum(axis=axes, keepdims=True) * (1 / m)
     inv_sigma = (var + eps) ** -0.5
@@ -158,7 +157,7 @@ def normalize_affine(ctx, x, weight, bias, layout, eps):
     reshaped = data.shape != layout.view
     if reshaped:
         data = data.reshape(layout.view)
-    x_hat, inv_sigma, mean, var = normalize(data, layout.axes, eps)
+    x_hat, inv_sigma, mean, var = normalize(data, layout, eps)
     y = x_hat * weight.data.reshape(layout.affine) if weight is not None else x_hat.copy()
     if bias is not None:
         y += bias.data.reshape(layout.affine)
@@ -175,7 +174,7 @@ def backward_operands(ctx, grad):
     x, weight, x_hat, inv_sigma = ctx.saved_tensors
     layout = ctx.layout
     if is_grad_enabled():
-        x_hat, inv_sigma, _, _ = normalize(x.reshape(layout.view), layout.axes, ctx.eps)
+        x_hat, inv_sigma, _, _ = normalize(x.reshape(layout.view), layout, ctx.eps)
         gamma = None if weight is None else weight.reshape(layout.affine)
         return grad.reshape(layout.view), x_hat, inv_sigma, gamma
     gamma = None if weight is None else weight.data.reshape(layout.affine)

@@ -17,17 +17,18 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        if weight.ndim != 2:
-            raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ValueError(f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features, "
-                             f"weight of shape {weight.shape} expects {weight.shape[1]}")
+        x_shape, w_shape = x.data.shape, weight.data.shape
+        if len(w_shape) != 2:
+            raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w_shape}")
+        if not x_shape or x_shape[-1] != w_shape[1]:
+            raise ValueError(f"linear: input of shape {x_shape} has {x_shape[-1] if x_shape else 0} features, "
+                             f"weight of shape {w_shape} expects {w_shape[1]}")
         ctx.save_for_backward(x, weight)
         y = x.data @ weight.data.T
         if bias is not None:
-            if bias.shape != (weight.shape[0],):
-                raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape "
-                                 f"{weight.shape}: expected ({weight.shape[0]},)")
+            if bias.data.shape != w_shape[:1]:
+                raise ValueError(f"linear: bias of shape {bias.data.shape} does not match weight of shape "
+                                 f"{w_shape}: expected ({w_shape[0]},)")
             y += bias.data
         return y
 

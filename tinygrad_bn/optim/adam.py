@@ -46,7 +46,7 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, amsgrad, decoupled = group["weight_decay"], group["amsgrad"], group["decoupled_weight_decay"]
         for p in params:
-            g = p.grad.data
+            g = p._grad.data
             state = self.state.setdefault(p, {})
             state["step"] = t = state.get("step", 0) + 1
             if weight_decay != 0:

@@ -91,7 +91,7 @@ class Optimizer:
         """Forget the gradients of every parameter (``.grad = None``, or zeros with ``set_to_none=False``)."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None if set_to_none or p.grad is None else zeros_like(p)
+                p._grad = None if set_to_none or p._grad is None else zeros_like(p)
 
     # ------------------------------------------------------------ stepping
     @no_grad()
@@ -125,9 +125,9 @@ class Optimizer:
         work = []
         for group in self.param_groups:
             self._check(group)
-            params = [p for p in group["params"] if p.grad is not None]
+            params = [p for p in group["params"] if p._grad is not None]
             for p in params:
-                array, grad = p.data, p.grad
+                array, grad = p.data, p._grad
                 if grad.data.shape != array.shape or grad.data.dtype != array.dtype or grad.device != p.device \
                         or array.dtype.kind not in self._dtype_kinds:
                     raise self._step_error(p)

@@ -40,7 +40,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p in params:
-            g = p.grad.data
+            g = p._grad.data
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
             if weight_decay != 0:

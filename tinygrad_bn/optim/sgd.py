@@ -35,7 +35,7 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         for p in params:
-            d = p.grad.data
+            d = p._grad.data
             if weight_decay != 0:
                 d = d + weight_decay * p.data
             if momentum != 0:

@@ -189,7 +189,7 @@ def measure(use_bn, repeats, loops):
     for _ in range(repeats):
         for name, step in steps.items():
             times[name].append(timeit.timeit(step, number=loops) / loops * 1e6)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
 
 
 def measure_busy(use_bn, repeats, loops):
@@ -276,11 +276,16 @@ def main():
           f"float32, cpu; numpy {np.__version__}, python {platform.python_version()}; "
           f"median of {args.repeats} x {args.loops} steps; {malloc}; {args.threads} BLAS thread(s); "
           f"{load_average()}")
-    medians = measure(args.bn, args.repeats, args.loops)
+    times = measure(args.bn, args.repeats, args.loops)
+    medians = {name: statistics.median(t) for name, t in times.items()}
     ratio = medians["tinygrad_bn"] / medians["numpy"]
+    spread = ""
+    if args.repeats >= 2:                       # the rounds' own ratios (both timed in the same round)
+        q1, _, q3 = statistics.quantiles([a / b for a, b in zip(times["tinygrad_bn"], times["numpy"])], n=4)
+        spread = f", rounds' quartiles {q1:.3f}-{q3:.3f}"
     print(f"tinygrad_bn {medians['tinygrad_bn']:8.1f} us/step")
     print(f"numpy       {medians['numpy']:8.1f} us/step")
-    print(f"ratio       {ratio:8.3f}  ({'meets' if ratio <= TARGET else 'misses'} the target <= {TARGET})")
+    print(f"ratio       {ratio:8.3f}  ({'meets' if ratio <= TARGET else 'misses'} the target <= {TARGET}{spread})")
     print(f"difference  {medians['tinygrad_bn'] - medians['numpy']:8.1f} us/step")
     if args.memory_steps >= 1000:
         at_1000, at_end = memory(args.bn, args.memory_steps)

@@ -155,7 +155,8 @@ def run(args):
     probe_rows = rng.permutation(len(test.labels))[:args.probe_size]
     probe = tg.tensor(test.images[probe_rows], device=args.device)
     unit = int(rng.integers(args.hidden))
-    population_loader = data.DataLoader(train, args.batch_size, seed=args.seed + 1, device=args.device)
+    population_loader = data.DataLoader(train, args.batch_size, shuffle=True, seed=args.seed + 1,
+                                        device=args.device)
     schedule = evaluation_steps(args.steps, args.eval_every, args.early_steps, args.early_eval_every)
     population_curve = args.population_stats == "both"
 
@@ -185,7 +186,8 @@ def run(args):
             seen.clear()
 
     progress = Progress(args.steps, not args.no_progress)
-    loader = data.DataLoader(train, args.batch_size, drop_last=True, seed=args.seed, device=args.device)
+    loader = data.DataLoader(train, args.batch_size, shuffle=True, drop_last=True, seed=args.seed,
+                             device=args.device)
     started = time.perf_counter()
     evaluate()
     step, pending = 0, set(schedule[1:])

@@ -124,7 +124,8 @@ def band_summary(bands, probes=slice(None)):
 def run(args):
     train, dataset, classes, nets, optimizers = twin_training(args, args.lr)
     step_sizes = [args.lr * s for s in args.step_scales]
-    loader = data.DataLoader(train, args.batch_size, drop_last=True, seed=args.seed, device=args.device)
+    loader = data.DataLoader(train, args.batch_size, shuffle=True, drop_last=True, seed=args.seed,
+                             device=args.device)
 
     empty = {"min": [], "max": []}
     records = {name: {"train_loss": [], "diverged_step": None, "non_finite_probes": 0,

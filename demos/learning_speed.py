@@ -232,7 +232,7 @@ def run(args):
         batch_size, lr = plan[name]
         optimizers[name] = optimizer_for(nets[name], lr, source["weight_decay"], args.train_size)
         # plain_batch10 and bn use loaders with the same seed: they see the same batches
-        loaders[name] = data.DataLoader(train, batch_size, seed=args.seed, device=args.device)
+        loaders[name] = data.DataLoader(train, batch_size, shuffle=True, seed=args.seed, device=args.device)
         loss, accuracy = evaluate(nets[name], loss_fn, images, labels)
         records[name] = {"batch_size": batch_size, "lr": lr, "weight_decay": source["weight_decay"],
                          "weight_change": [], "bias_gradient": [], "train_loss": [loss], "train_accuracy": [accuracy]}

@@ -308,7 +308,8 @@ def run(args):
     train, dataset, classes, nets, optimizers = twin_training(args, args.lr_base, args.momentum,
                                                               args.weight_decay, args.nesterov)
     lrs = learning_rates(args.lr_base, args.lr_growth, args.lr_period, args.epochs)
-    loader = data.DataLoader(train, args.batch_size, drop_last=True, seed=args.seed, device=args.device)
+    loader = data.DataLoader(train, args.batch_size, shuffle=True, drop_last=True, seed=args.seed,
+                             device=args.device)
     factor = lr_factor(args.lr_base, args.lr_growth, args.lr_period, len(loader))
     schedules = {name: LambdaLR(optimizer, factor) for name, optimizer in optimizers.items()}
     curves = {name: {"train_accuracy": [], "train_loss": [], "weight_norms": [],

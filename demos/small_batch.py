@@ -200,7 +200,8 @@ def run(args):
 
             def report(epoch):
                 progress.update(done + epoch + 1, f"{name} batch {batch} epoch {epoch + 1}")
-            loader = data.DataLoader(train_set, batch, drop_last=True, seed=args.seed, device=args.device)
+            loader = data.DataLoader(train_set, batch, shuffle=True, drop_last=True, seed=args.seed,
+                                     device=args.device)
             losses, diverged = train(net, loader, learning_rate(args.lr, batch), args.epochs, args.momentum,
                                      args.weight_decay, report)
             done += args.epochs

@@ -21,12 +21,12 @@ def epoch(loader):
 @pytest.mark.parametrize("count, batch_size, drop_last, batches", [(10, 3, False, 4), (10, 3, True, 3),
                                                                    (9, 3, False, 3), (2, 5, True, 0)])
 def test_len_is_the_number_of_batches(count, batch_size, drop_last, batches):
-    loader = data.DataLoader(numbered(count), batch_size, drop_last=drop_last, seed=0)
+    loader = data.DataLoader(numbered(count), batch_size, shuffle=True, drop_last=drop_last, seed=0)
     assert len(loader) == batches == len(list(loader))
 
 
 def test_an_epoch_is_a_permutation_with_images_and_labels_together(device):
-    loader = data.DataLoader(numbered(50), batch_size=8, seed=0, device=device)
+    loader = data.DataLoader(numbered(50), batch_size=8, shuffle=True, seed=0, device=device)
     seen = []
     for images, labels in loader:
         assert images.device == labels.device == device
@@ -39,22 +39,23 @@ def test_an_epoch_is_a_permutation_with_images_and_labels_together(device):
 
 
 def test_every_epoch_has_a_fresh_order_reproducible_from_the_seed(device):
-    first, again = data.DataLoader(numbered(), 10, seed=3, device=device), data.DataLoader(numbered(), 10, seed=3)
+    first, again = (data.DataLoader(numbered(), 10, shuffle=True, seed=3, device=device),
+                    data.DataLoader(numbered(), 10, shuffle=True, seed=3))
     epochs = [numpy.concatenate(epoch(first)) for _ in range(3)]
     assert not numpy.array_equal(epochs[0], epochs[1]) and not numpy.array_equal(epochs[1], epochs[2])
     for expected in epochs:
         numpy.testing.assert_array_equal(numpy.concatenate(epoch(again)), expected)
-    other = numpy.concatenate(epoch(data.DataLoader(numbered(), 10, seed=4)))
+    other = numpy.concatenate(epoch(data.DataLoader(numbered(), 10, shuffle=True, seed=4)))
     assert not numpy.array_equal(other, epochs[0])
 
 
 def test_without_a_seed_the_library_generator_decides():
     tg.manual_seed(7)
-    first = numpy.concatenate(epoch(data.DataLoader(numbered(), 10)))
+    first = numpy.concatenate(epoch(data.DataLoader(numbered(), 10, shuffle=True)))
     tg.manual_seed(7)
-    numpy.testing.assert_array_equal(numpy.concatenate(epoch(data.DataLoader(numbered(), 10))), first)
+    numpy.testing.assert_array_equal(numpy.concatenate(epoch(data.DataLoader(numbered(), 10, shuffle=True))), first)
     tg.manual_seed(8)
-    assert not numpy.array_equal(numpy.concatenate(epoch(data.DataLoader(numbered(), 10))), first)
+    assert not numpy.array_equal(numpy.concatenate(epoch(data.DataLoader(numbered(), 10, shuffle=True))), first)
 
 
 def test_no_shuffle_keeps_the_stored_order_and_drop_last_keeps_full_batches():
@@ -65,10 +66,130 @@ def test_no_shuffle_keeps_the_stored_order_and_drop_last_keeps_full_batches():
 def test_bad_arguments_are_refused_with_the_reason():
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         data.DataLoader(numbered(), 0)
-    with pytest.raises(TypeError, match=r"\.images and \.labels.*ArrayDataset"):
-        data.DataLoader([(1, 2)], 1)
+    with pytest.raises(TypeError, match=r"\.images and \.labels.*ArrayDataset.*__getitem__ and __len__; got int"):
+        data.DataLoader(42, 1)
     with pytest.raises(ValueError, match=r"one label per example: images of shape \(3, 2\).*\(4,\)"):
         data.ArrayDataset(numpy.zeros((3, 2)), numpy.zeros(4))
+
+
+def test_the_defaults_are_pytorchs_batches_of_one_in_the_stored_order():
+    """torch.utils.data.DataLoader(dataset): batch_size=1, shuffle=False (PyTorch's documented defaults)."""
+    loader = data.DataLoader(numbered(5))
+    assert loader.batch_size == 1 and not loader.shuffle and not loader.drop_last
+    assert [b.tolist() for b in epoch(loader)] == [[0], [1], [2], [3], [4]]
+
+
+# ------------------------------------------------------------------------------ torch.utils.data's names
+def test_tensor_dataset_rows_and_refusals(device):
+    x = tg.arange(12.0, device=device).reshape(4, 3)
+    y = tg.tensor([3, 1, 4, 1], device=device)
+    dataset = data.TensorDataset(x, y)
+    assert len(dataset) == 4 and dataset.tensors == (x, y)
+    row, label = dataset[2]
+    assert row.tolist() == [6.0, 7.0, 8.0] and label.item() == 4
+    with pytest.raises(ValueError, match=r"Size mismatch between tensors.*\(4, 3\), \(3,\)"):
+        data.TensorDataset(x, y[:3])
+    with pytest.raises(TypeError, match="argument 1 must be a Tensor with at least one dimension, got ndarray"):
+        data.TensorDataset(x, numpy.arange(4))
+    with pytest.raises(TypeError, match="argument 0 .* got a 0-d Tensor"):
+        data.TensorDataset(tg.tensor(1.0))
+    with pytest.raises(ValueError, match="at least one tensor"):
+        data.TensorDataset()
+
+
+def test_a_tensor_dataset_is_batched_in_the_order_an_array_dataset_gets(device):
+    """The same seed draws the same permutation whatever holds the examples; each batch is a list
+    of Tensors, as PyTorch's, on the tensors' device, and without history."""
+    arrays = numbered(23)
+    tensors = data.TensorDataset(tg.tensor(arrays.images, device=device, requires_grad=True),
+                                 tg.tensor(arrays.labels, device=device))
+    expected = list(data.DataLoader(arrays, 5, shuffle=True, seed=2, device="cpu"))
+    batches = list(data.DataLoader(tensors, 5, shuffle=True, seed=2))
+    assert len(batches) == len(expected) == 5
+    for batch, (images, labels) in zip(batches, expected):
+        assert isinstance(batch, list) and len(batch) == 2
+        assert batch[0].device == batch[1].device == device and not batch[0].requires_grad
+        numpy.testing.assert_array_equal(batch[0].numpy(), images.numpy())
+        numpy.testing.assert_array_equal(batch[1].numpy(), labels.numpy())
+
+
+class Records(data.Dataset):
+    """Examples of every kind default_collate knows: dict, tuple, nested list, str, numbers, arrays."""
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return {"id": i, "score": i / 2, "ok": i % 2 == 0, "name": f"n{i}"}, \
+            (numpy.full(2, i, numpy.float32), numpy.int64(i), [i, 10 * i]), tg.tensor([float(i)] * 3)
+
+
+def test_map_style_examples_are_collated_as_default_collate(device):
+    records, pair, stacked = next(iter(data.DataLoader(Records(), batch_size=3, device=device)))
+    assert records["id"].dtype == numpy.int64 and records["id"].tolist() == [0, 1, 2]
+    assert records["score"].dtype == numpy.float64 and records["score"].tolist() == [0.0, 0.5, 1.0]
+    assert records["ok"].dtype == numpy.bool_ and records["ok"].tolist() == [True, False, True]
+    assert records["name"] == ["n0", "n1", "n2"]
+    arrays, scalars, nested = pair
+    assert arrays.dtype == numpy.float32 and arrays.shape == (3, 2) and arrays.device == device
+    assert scalars.dtype == numpy.int64 and scalars.tolist() == [0, 1, 2]
+    assert [t.tolist() for t in nested] == [[0, 1, 2], [0, 10, 20]]
+    assert stacked.shape == (3, 3) and stacked.device == device and stacked[:, 0].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_list_of_examples_is_a_data_set_and_bad_examples_say_why():
+    assert [b[1].tolist() for b in data.DataLoader([(1, 2), (3, 4), (5, 6)], 2)] == [[2, 4], [6]]
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        list(data.DataLoader([[1, 2], [3]], 2))
+    with pytest.raises(TypeError, match="found object"):
+        list(data.DataLoader([object(), object()], 2))
+
+
+def test_collate_fn_makes_every_batch_and_the_worker_options_change_nothing():
+    seen = []
+
+    def pairs(examples):
+        seen.append(len(examples))
+        return [(int(label), float(image[0])) for image, label in examples]
+
+    loader = data.DataLoader(numbered(5), 2, collate_fn=pairs, num_workers=4, pin_memory=True)
+    assert list(loader) == [[(0, 0.0), (1, 1.0)], [(2, 2.0), (3, 3.0)], [(4, 4.0)]] and seen == [2, 2, 1]
+    plain, with_options = (data.DataLoader(numbered(9), 4, shuffle=True, seed=1, **options)
+                           for options in ({}, {"num_workers": 2, "pin_memory": True}))
+    assert [b.tolist() for b in epoch(plain)] == [b.tolist() for b in epoch(with_options)]
+    with pytest.raises(ValueError, match="num_workers option should be non-negative, got -1"):
+        data.DataLoader(numbered(), 2, num_workers=-1)
+    with pytest.raises(TypeError, match="collate_fn must be callable, got str"):
+        data.DataLoader(numbered(), 2, collate_fn="stack")
+
+
+def test_collate_matches_torch_default_collate():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate
+    examples = [Records.__getitem__(None, i)[:2] for i in range(3)]
+
+    def same(ours, theirs):
+        if isinstance(theirs, torch.Tensor):
+            assert str(theirs.dtype).split(".")[1] == numpy.dtype(ours.dtype).name
+            numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        elif isinstance(theirs, dict):
+            assert ours.keys() == theirs.keys()
+            for key in theirs:
+                same(ours[key], theirs[key])
+        elif isinstance(theirs, list) and theirs and not isinstance(theirs[0], str):
+            assert isinstance(ours, list) and len(ours) == len(theirs)
+            for a, b in zip(ours, theirs):
+                same(a, b)
+        else:
+            assert ours == theirs
+
+    same(data.collate(examples), default_collate(examples))
+
+
+def test_the_torch_utils_data_path_names_the_same_classes():
+    from tinygrad_bn.utils.data import DataLoader, Dataset, TensorDataset
+    assert (DataLoader, Dataset, TensorDataset) == (data.DataLoader, data.Dataset, data.TensorDataset)
+    assert tg.utils.data.DataLoader is data.DataLoader
 
 
 # ------------------------------------------------------------------------------ Digits
@@ -106,7 +227,7 @@ def test_digits_image_tensors_are_scikit_learns_8x8_images(digits):
         assert tensors.images.shape == (len(chosen), 1, 8, 8) and tensors.images.dtype == numpy.float32
         numpy.testing.assert_array_equal(tensors.images[:, 0], bunch.images[chosen] / numpy.float32(16))
         numpy.testing.assert_array_equal(tensors.images.reshape(len(chosen), 64), flat.images)
-    images, labels = next(iter(data.DataLoader(tensors, batch_size=60, seed=0, device="cpu")))
+    images, labels = next(iter(data.DataLoader(tensors, batch_size=60, shuffle=True, seed=0, device="cpu")))
     assert images.shape == (60, 1, 8, 8) and labels.shape == (60,)
 
 

@@ -46,7 +46,7 @@ def trained_twins(steps=5):
     """A small plain/BN pair after a few SGD steps (running statistics away from their initial values)."""
     train = data.Digits(train=True)
     nets = twin_mlps(64, 16, 3, 10)
-    batches = list(zip(range(steps + 1), data.DataLoader(train, 32, seed=0)))
+    batches = list(zip(range(steps + 1), data.DataLoader(train, 32, shuffle=True, seed=0)))
     for name, net in nets.items():
         sgd = optim.SGD(net.parameters(), lr=0.1)
         for _, (images, labels) in batches[:steps]:

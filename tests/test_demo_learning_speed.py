@@ -85,7 +85,7 @@ def test_weight_change_is_the_frobenius_norm_of_one_epochs_update():
     dataset = data.ArrayDataset(rng.random((6, 8)).astype(np.float32), rng.integers(0, 3, 6))
     before = [w.detach().numpy().copy() for w in learning_speed.hidden_weights(net)]
     changes = learning_speed.train_epoch(net, learning_speed.optimizer_for(net, 0.5, 0.0, 6),
-                                         data.DataLoader(dataset, 2, seed=0), learning_speed.LOSSES["notebook"])
+                                         data.DataLoader(dataset, 2, shuffle=True, seed=0), learning_speed.LOSSES["notebook"])
     after = [w.detach().numpy() for w in learning_speed.hidden_weights(net)]
     np.testing.assert_allclose(changes, [np.linalg.norm(a - b) for a, b in zip(after, before)], rtol=1e-5)
 

@@ -50,7 +50,7 @@ def loader_and_model(device):
     rng = np.random.default_rng(0)
     data = ArrayDataset(rng.random((240, 784), dtype=np.float32), rng.integers(0, 10, 240))
     tg.manual_seed(0)
-    return DataLoader(data, batch_size=60, seed=0, device=device), device
+    return DataLoader(data, batch_size=60, shuffle=True, seed=0, device=device), device
 
 
 def test_a_training_epoch_crosses_the_bus_once(loader_and_model):
@@ -81,7 +81,7 @@ def test_momentum_none_reads_the_batch_count_back(loader_and_model):
 
 def test_the_same_seed_gives_the_same_batches_on_every_device(loader_and_model):
     loader, device = loader_and_model
-    on_cpu = DataLoader(loader.dataset, batch_size=60, seed=0, device="cpu")
+    on_cpu = DataLoader(loader.dataset, batch_size=60, shuffle=True, seed=0, device="cpu")
     for (a, b), (c, d) in zip(loader, on_cpu):
         np.testing.assert_array_equal(a.numpy(), c.numpy())
         np.testing.assert_array_equal(b.numpy(), d.numpy())

@@ -23,6 +23,7 @@ from . import return_types, cuda, viz
 from . import nn, optim, functional
 from .serialization import save, load
 from . import data
+from . import utils                      # torch.utils.data: DataLoader, Dataset, TensorDataset
 from . import models
 
 cat = concat = concatenate

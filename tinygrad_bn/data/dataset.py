@@ -1,12 +1,55 @@
-"""ArrayDataset: a labelled data set held as two host arrays.
+"""Data sets: ArrayDataset (two host arrays), and PyTorch's Dataset and TensorDataset.
 
-Every data set of the library is one of these: ``images`` (float32, one
+Every data set of the library is an ArrayDataset: ``images`` (float32, one
 example per row, or one image tensor (C, H, W) per leading index) and
-``labels`` (int64 class indices).  ``DataLoader`` batches any object with
-these two attributes, so a demo builds a data set from arrays of its own with
-``ArrayDataset(x, y)``.
+``labels`` (int64 class indices); a demo builds one from arrays of its own
+with ``ArrayDataset(x, y)``.  ``TensorDataset(x, y, ...)`` holds Tensors that
+share their first dimension, and ``Dataset`` is the base of a map-style data
+set of one's own (``__getitem__`` and ``__len__``), as in ``torch.utils.data``.
+``DataLoader`` batches all three (see loader.py).
 """
 import numpy
+
+from ..tensor import Tensor
+
+
+class Dataset:
+    """A map-style data set: ``dataset[i]`` is example i, ``len(dataset)`` the number of
+    examples.  Subclasses define both; ``DataLoader`` batches what ``__getitem__``
+    returns (Tensors, arrays, numbers, and tuples, lists and dicts of them)."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} has no __getitem__()")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} has no __len__()")
+
+
+class TensorDataset(Dataset):
+    """``dataset[i] == (tensors[0][i], tensors[1][i], ...)`` for Tensors that share their
+    first dimension (``torch.utils.data.TensorDataset``)."""
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        for position, t in enumerate(tensors):
+            if not isinstance(t, Tensor) or t.ndim == 0:
+                raise TypeError(f"TensorDataset: argument {position} must be a Tensor with at least one "
+                                f"dimension, got {_describe(t)}")
+        if len({t.shape[0] for t in tensors}) > 1:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"Size mismatch between tensors: their first dimensions differ ({shapes})")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+def _describe(value):
+    return "a 0-d Tensor" if isinstance(value, Tensor) else type(value).__name__
 
 
 class ArrayDataset:

@@ -232,6 +232,37 @@ def test_casts_and_to_with_a_positional_dtype(device):
         x.to("gpu")
 
 
+TYPE_NAMES = {tg.float32: "FloatTensor", tg.float64: "DoubleTensor", tg.float16: "HalfTensor",
+              tg.int64: "LongTensor", tg.int32: "IntTensor", tg.int16: "ShortTensor", tg.int8: "CharTensor",
+              tg.uint8: "ByteTensor", tg.bool_: "BoolTensor"}     # torch.Tensor.type()'s names (PyTorch docs)
+
+
+def test_type_names_the_type_and_casts_as_torch(device):
+    """x.type() is PyTorch's legacy type name under this library's prefix; x.type(dtype) and
+    x.type(name) cast (the quickstart's (pred.argmax(1) == y).type(torch.float))."""
+    cuda = "cuda." if device == "cuda" else ""
+    for dtype, name in TYPE_NAMES.items():
+        assert tg.zeros(2, dtype=dtype, device=device).type() == f"tinygrad_bn.{cuda}{name}"
+    hits = tg.tensor([1, 0, 1], device=device) == tg.tensor([1, 1, 1], device=device)
+    as_float = hits.type(tg.float)
+    assert as_float.dtype == tg.float32 and as_float.device == device and as_float.sum().item() == 2.0
+    long = tg.tensor([1.7, -2.2], device=device).type("torch.LongTensor")
+    assert long.dtype == tg.int64 and long.device == "cpu" and long.tolist() == [1, -2]
+    assert tg.tensor([1.5]).type("tinygrad_bn.DoubleTensor").dtype == tg.float64
+    with pytest.raises(ValueError, match="invalid type 'torch.Float'"):
+        hits.type("torch.Float")
+    with pytest.raises(TypeError, match="no PyTorch type name for dtype complex64"):
+        tg.zeros(1, dtype=np.complex64).type()
+
+
+def test_type_names_are_torchs():
+    torch = pytest.importorskip("torch")
+    for dtype, name in TYPE_NAMES.items():
+        ours = tg.zeros(1, dtype=dtype).type()
+        theirs = torch.from_numpy(np.zeros(1, dtype=dtype)).type()
+        assert ours.split(".")[-1] == theirs.split(".")[-1] == name
+
+
 def test_formatting_and_rounding():
     loss = tg.tensor(0.123456)
     assert f"{loss:.3f}" == "0.123" and f"{tg.tensor([2]):d}" == "2" and "{:>8.2e}".format(loss) == "1.23e-01"

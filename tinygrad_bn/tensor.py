@@ -79,6 +79,12 @@ def numpy_names(method):
     return wrapper
 
 
+# PyTorch's legacy type names, by dtype (Tensor.type)
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+               "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
+
+
 def _sizes(args):
     """``f(2, 3)`` or ``f((2, 3))``: the sizes as a tuple."""
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
@@ -329,6 +335,26 @@ class Tensor:
         if dtype is not None and numpy.dtype(dtype) != self.dtype:
             out = ops.Cast.apply(out, numpy.dtype(dtype))
         return out.clone() if copy and out is self else out
+
+    def type(self, dtype=None):
+        """Without ``dtype``, the name of the tensor's type as PyTorch forms it
+        ("torch.FloatTensor", "torch.cuda.LongTensor"), with this library's name:
+        "tinygrad_bn.FloatTensor", "tinygrad_bn.cuda.LongTensor".  With ``dtype`` (a dtype,
+        or such a name under either library's prefix, the "cuda." part choosing the
+        device), the tensor cast to it, as ``to``."""
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.dtype.name)
+            if name is None:
+                raise TypeError(f"type(): no PyTorch type name for dtype {self.dtype}")
+            return f"tinygrad_bn.{'cuda.' if self.device == backend.CUDA else ''}{name}"
+        if isinstance(dtype, str):
+            prefix, _, name = dtype.rpartition(".")
+            dtypes = {type_name: dtype_name for dtype_name, type_name in _TYPE_NAMES.items()}
+            if name not in dtypes or prefix not in ("torch", "tinygrad_bn", "torch.cuda", "tinygrad_bn.cuda"):
+                raise ValueError(f"type(): invalid type {dtype!r}: expected a dtype or a name such as "
+                                 f"'torch.FloatTensor' or 'tinygrad_bn.cuda.LongTensor'")
+            return self.to(device=backend.CUDA if prefix.endswith("cuda") else backend.CPU, dtype=dtypes[name])
+        return self.to(dtype=dtype)
 
     def type_as(self, other):
         return self.to(dtype=other.dtype)

@@ -51,6 +51,18 @@ def train(model, X, y, path, epochs=4, batch=8):
     return log, accuracy, probabilities
 
 
+def evaluate(model, X, y, batch=10):
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=batch)
+    size, correct, total = len(loader.dataset), 0, 0.0
+    model.eval()
+    with torch.no_grad():
+        for i, (xb, yb) in enumerate(loader):
+            pred = model(xb)
+            total += F.cross_entropy(pred, yb, reduction="sum").item()
+            correct += (pred.argmax(1) == yb).type(torch.float).sum().item()
+    return len(loader), i + 1, correct / size, total / size
+
+
 def resume(model, path, X, y):
     checkpoint = torch.load(path)
     model.load_state_dict(checkpoint["model"])
@@ -87,9 +99,11 @@ def run(library, torch_weights, data, path):
     model = names["Net"]()
     model.load_state_dict({k: library.tensor(v) for k, v in torch_weights.items()})
     log, accuracy, probabilities = names["train"](model, X, y, path)
+    evaluation = names["evaluate"](model, X, y)
     resumed = names["resume"](names["Net"](), path, X, y)
     manual = names["manual_sgd"](X, targets, w0, b0)
-    return log, accuracy, probabilities.numpy(), resumed, [m if isinstance(m, float) else m.numpy() for m in manual]
+    return (log, accuracy, probabilities.numpy(), evaluation, resumed,
+            [m if isinstance(m, float) else m.numpy() for m in manual])
 
 
 def test_the_same_script_gives_pytorchs_numbers(tmp_path):
@@ -109,11 +123,14 @@ def test_the_same_script_gives_pytorchs_numbers(tmp_path):
     theirs = run(torch, weights, data, str(tmp_path / "torch.pt"))
     ours = run(tg, weights, data, str(tmp_path / "tinygrad_bn.pt"))
 
-    their_log, their_accuracy, their_probabilities, their_resumed, their_manual = theirs
-    our_log, our_accuracy, our_probabilities, our_resumed, our_manual = ours
+    their_log, their_accuracy, their_probabilities, their_evaluation, their_resumed, their_manual = theirs
+    our_log, our_accuracy, our_probabilities, our_evaluation, our_resumed, our_manual = ours
     assert our_log == their_log                                  # the printed losses, to 5 decimals
     assert our_accuracy == their_accuracy and 0.6 < our_accuracy
     np.testing.assert_allclose(our_probabilities, their_probabilities, rtol=1e-4, atol=1e-6)
+    assert our_evaluation[:3] == their_evaluation[:3]            # 48 examples in batches of 10: 5 of them
+    assert our_evaluation[:2] == (5, 5) and our_evaluation[2] == pytest.approx(our_accuracy)
+    assert our_evaluation[3] == pytest.approx(their_evaluation[3], rel=1e-5)
     assert our_resumed[0] == their_resumed[0] == 4
     assert our_resumed[1] == pytest.approx(their_resumed[1], rel=1e-4)
     for mine, reference in zip(our_manual, their_manual):

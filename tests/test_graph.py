@@ -420,3 +420,39 @@ def test_grad_keeps_its_tensor_while_accumulating_and_never_writes_an_array(devi
     assert x.grad is first_tensor                       # the same Tensor, as in PyTorch
     np.testing.assert_array_equal(x.grad.numpy(), [7.0, 7.0])
     np.testing.assert_array_equal(tg.backend.to_numpy(first_array), [3.0, 3.0])   # old array untouched
+
+
+def test_every_leaf_owns_its_gradient_so_changing_one_in_place_changes_no_other(device):
+    """+ hands one gradient to both inputs, and a gradient can pass unchanged from the caller's
+    `gradient=` to a leaf; in PyTorch each .grad is a tensor of its own all the same, so
+    w.grad.zero_() (manual SGD) must leave every other tensor as it was."""
+    a = tg.ones(3, requires_grad=True, device=device)
+    b = tg.ones(3, requires_grad=True, device=device)
+    (a + b).sum().backward()
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0, 1.0] and a.grad.tolist() == [0.0, 0.0, 0.0]
+    matrix = tg.ones(2, 2, requires_grad=True, device=device)
+    vector = tg.ones(4, requires_grad=True, device=device)
+    (matrix.reshape(4) + vector).sum().backward()        # one a view of the other's gradient
+    vector.grad.mul_(5)
+    assert matrix.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    for make in (lambda x: x + 0, lambda x: x):          # the caller's gradient through +, and a leaf root
+        x = tg.ones(3, requires_grad=True, device=device)
+        gradient = tg.tensor([1.0, 2.0, 3.0], device=device)
+        make(x).backward(gradient)
+        x.grad.zero_()
+        assert gradient.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_leaf_gradients_under_create_graph_are_distinct_tensors(device):
+    a = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = tg.tensor([3.0, 4.0], requires_grad=True, device=device)
+    (a * a + b).sum().backward(create_graph=True)       # + hands b the very gradient it passes on
+    assert a.grad is not b.grad and a.grad.requires_grad
+    np.testing.assert_array_equal(a.grad.detach().numpy(), [2.0, 4.0])      # 2a
+    b.grad.detach().zero_()
+    np.testing.assert_array_equal(b.grad.detach().numpy(), [0.0, 0.0])
+    c = tg.tensor([5.0, 6.0], requires_grad=True, device=device)
+    d = tg.tensor([7.0, 8.0], requires_grad=True, device=device)
+    (c + d).sum().backward(create_graph=True)
+    assert c.grad is not d.grad

@@ -270,10 +270,11 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
     """
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
-    try:
+    handed_out = {id(_memory_owner(grad.data))}   # arrays a new .grad must not share: the caller's gradient,
+    try:                                          # and each one already given to a leaf in this pass
         if root.grad_fn is None:             # the root is itself a leaf
             if capture is None:
-                _accumulate(root, grad, create_graph)
+                _accumulate(root, grad, create_graph, handed_out)
             elif id(root) in capture:
                 capture[id(root)] = grad
             return
@@ -308,7 +309,7 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
                     g = _fit_to_input(node, g, a)
                 if isinstance(edge, Tensor):   # a leaf: its .grad accumulates
                     if capture is None:
-                        _accumulate(edge, g, create_graph)
+                        _accumulate(edge, g, create_graph, handed_out)
                     elif id(edge) in capture:
                         capture[id(edge)] = _add(capture[id(edge)], g, create_graph)
                 elif edge in pending:        # another use of a reported already: sum
@@ -392,16 +393,27 @@ def _fit_to_input(node, g, a):
     return reduce_to(g, a)
 
 
-def _accumulate(leaf, g, create_graph):
+def _accumulate(leaf, g, create_graph, handed_out):
     """leaf.grad += g.
 
-    The first gradient gets a Tensor of the leaf's own around g's array; later
-    ones are added into that Tensor, which keeps its identity (as PyTorch's
-    ``.grad`` does) while its array is replaced by the sum: no array is ever
-    written into.  Under ``create_graph`` (or when the gradient is itself part
-    of a graph) the sum is a recorded operation instead.
+    The first gradient gets a Tensor of the leaf's own around g's array, or
+    around a copy where that array is the caller's gradient or already another
+    leaf's (an op such as + hands the same gradient to both inputs): an
+    in-place change of one ``.grad`` (``w.grad.zero_()``) must not reach
+    another tensor, as in PyTorch, and ``handed_out`` (ids of the arrays' memory
+    owners) tells.  Later gradients are added into that Tensor, which keeps its
+    identity (as PyTorch's ``.grad`` does) while its array is replaced by the
+    sum: the engine itself never writes into an array.  Under ``create_graph``
+    (or when the gradient is itself part of a graph) the sum is a recorded
+    operation instead.
     """
     held = leaf._grad
+    if held is None:
+        owner = id(_memory_owner(g.data))
+        if owner in handed_out:
+            g = g.clone() if create_graph else Tensor.wrap(g.data.copy(), g.device)
+        else:
+            handed_out.add(owner)
     if create_graph or (held is not None and held.requires_grad):
         leaf._grad = _add(held, g, create_graph)
     elif held is None:
@@ -421,5 +433,5 @@ def _add(total, g, create_graph):
     return Tensor.wrap(total.data + g.data, total.device)
 
 
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module)
+from .tensor import Tensor, _memory_owner  # noqa: E402  (tensor.py imports this module)
 from .ops.shape import reduce_to  # noqa: E402

@@ -1,7 +1,7 @@
 """Layers, containers, losses and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
 from .module import Module, Parameter
 from .container import Sequential, ModuleList, ModuleDict
-from . import init, functional
+from . import init, functional, utils
 from .linear import Linear
 from .conv import Conv2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d

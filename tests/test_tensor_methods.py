@@ -452,3 +452,36 @@ def test_accuracy_idiom_gives_a_python_number():
     correct = (logits.argmax(dim=1) == labels).sum().item()
     assert correct == 2 and isinstance(correct, int)
     assert math.isclose((logits.argmax(1) == labels).float().mean().item(), 2 / 3, rel_tol=1e-6)
+
+
+def test_mm_is_matmul_for_matrices_only(device):
+    a = tg.tensor(np.arange(6.0).reshape(2, 3), device=device, requires_grad=True)
+    b = tg.tensor(np.arange(12.0).reshape(3, 4) - 5, device=device)
+    product = a.mm(b)
+    np.testing.assert_array_equal(product.detach().numpy(), np.arange(6.0).reshape(2, 3) @ (np.arange(12.0).reshape(3, 4) - 5))
+    assert tg.mm(a, b).tolist() == product.tolist()
+    product.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.tile((np.arange(12.0).reshape(3, 4) - 5).sum(axis=1), (2, 1)))
+    with pytest.raises(RuntimeError, match=r"mm: self must be a matrix, got shape \(3,\)"):
+        tg.ones(3, device=device).mm(b)
+    with pytest.raises(RuntimeError, match=r"mm: mat2 must be a matrix, got shape \(2, 3, 4\)"):
+        a.mm(tg.ones(2, 3, 4, device=device))
+
+
+def test_one_hot_as_torch(device):
+    """torch.nn.functional.one_hot's documented results and errors."""
+    import tinygrad_bn.nn.functional as F
+    labels = tg.tensor([[0, 2], [1, 1]], device=device)
+    rows = F.one_hot(labels)
+    assert rows.dtype == tg.int64 and rows.shape == (2, 2, 3) and rows.device == device
+    assert rows.tolist() == [[[1, 0, 0], [0, 0, 1]], [[0, 1, 0], [0, 1, 0]]]
+    assert F.one_hot(tg.tensor([1, 0], device=device), 4).tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
+    assert F.one_hot(tg.tensor(np.zeros(0, np.int64), device=device), 3).shape == (0, 3)
+    with pytest.raises(RuntimeError, match="Class values must be non-negative, got -1"):
+        F.one_hot(tg.tensor([-1, 0], device=device), 3)
+    with pytest.raises(RuntimeError, match=r"Class values must be smaller than num_classes \(3\), got 3"):
+        F.one_hot(tg.tensor([3], device=device), 3)
+    with pytest.raises(RuntimeError, match="only applicable to index tensor of type int64, got float32"):
+        F.one_hot(tg.tensor([1.0], device=device))
+    with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor"):
+        F.one_hot(tg.tensor(np.zeros(0, np.int64), device=device))

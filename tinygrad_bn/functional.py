@@ -7,6 +7,8 @@ softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
 import math
 
+import numpy
+
 from . import backend
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.batch_renorm import BatchRenorm
@@ -14,6 +16,7 @@ from .ops.ghost_batch_norm import GhostBatchNorm
 from .ops.instance_norm import InstanceNorm
 from .ops.normalization import Normalize, group_layout, layer_layout
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
+from .ops.elementwise import Softplus
 from .ops.linear import Linear
 from .tensor import Tensor
 
@@ -301,7 +304,8 @@ def ghost_batch_norm(input, virtual_batch_size, running_mean, running_var, weigh
 
 
 def _expect_floating(function, input):
-    """PyTorch's NotImplementedError for an integer or boolean input to a normalization."""
+    """PyTorch's NotImplementedError for an integer or boolean input to a normalization (or softplus,
+    or a binary cross entropy)."""
     if input.dtype.kind != "f":
         raise NotImplementedError(f"{function}: expected a floating-point input, got {input.dtype}")
 
@@ -368,6 +372,14 @@ def leaky_relu(input, negative_slope=0.01):
     return input.leaky_relu(negative_slope)
 
 
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x where beta x > threshold, as ``torch.nn.functional.softplus``;
+    computed without overflow for any x (ops/elementwise.py)."""
+    _expect_tensors("softplus", ("input",), input)
+    _expect_floating("softplus", input)
+    return Softplus.apply(input, float(beta), float(threshold))
+
+
 def softmax(input, dim=-1):
     """e^x / sum(e^x) along ``dim``, stable for large inputs."""
     _expect_tensors("softmax", ("input",), input)
@@ -418,6 +430,64 @@ def _one_sample(loss, input, target, weight, reduction, **options):
     return out.reshape(()) if reduction == "none" else out
 
 
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):
+    """The binary cross entropy of sigmoid(input) against ``target`` (values in [0, 1], the
+    input's shape), as ``torch.nn.functional.binary_cross_entropy_with_logits``, computed from
+    the logits x without forming the sigmoid:
+
+        l = w ((1 - y) x + (1 + (pw - 1) y) softplus(-x)),    softplus(-x) = -log sigmoid(x)
+
+    which is -w (pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))).  ``weight`` w and
+    ``pos_weight`` pw (the positive class's weight, e.g. per class along the last axis)
+    broadcast against the input.  dl/dx = w (sigmoid(x) - y) without pw: smooth everywhere,
+    to any order, since softplus' derivative is a sigmoid."""
+    _expect_tensors("binary_cross_entropy_with_logits", ("input", "target", "weight", "pos_weight"),
+                    input, target, weight, pos_weight, required=2)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"binary_cross_entropy_with_logits: reduction must be one of {REDUCTIONS}, "
+                         f"got {reduction!r}")
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({tuple(target.shape)}) must be the same as input size "
+                         f"({tuple(input.shape)})")
+    _expect_floating("binary_cross_entropy_with_logits", input)
+    _expect_dtype("binary_cross_entropy_with_logits", input, ("target", "weight", "pos_weight"), target, weight,
+                  pos_weight)
+    log_of_one_minus = Softplus.apply(-input, 1.0, math.inf)        # -log sigmoid(x), never overflowing
+    if pos_weight is not None:
+        log_of_one_minus = (1 + (pos_weight - 1) * target) * log_of_one_minus
+    losses = (1 - target) * input + log_of_one_minus
+    if weight is not None:
+        losses = losses * weight
+    return _reduce(losses, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices (int64, any shape S) as one-hot rows, shape (*S, num_classes), int64, as
+    ``torch.nn.functional.one_hot``; ``num_classes=-1`` takes the largest index + 1.  Integers
+    carry no gradient."""
+    _expect_tensors("one_hot", ("tensor",), tensor)
+    if tensor.dtype != numpy.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type int64, got {tensor.dtype}")
+    indices = tensor.data
+    if indices.size == 0 and num_classes == -1:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    low, high = (int(indices.min()), int(indices.max())) if indices.size else (0, -1)    # one read back
+    if low < 0:
+        raise RuntimeError(f"Class values must be non-negative, got {low}.")
+    classes = high + 1 if num_classes == -1 else num_classes
+    if high >= classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes ({classes}), got {high}.")
+    xp = tensor.xp
+    return Tensor.wrap((indices[..., None] == xp.arange(classes)).astype(numpy.int64), tensor.device)
+
+
+def _reduce(losses, reduction):
+    """The elementwise ``losses`` reduced by "mean", "sum" or "none"."""
+    if reduction == "mean":
+        return losses.mean()
+    return losses.sum() if reduction == "sum" else losses
+
+
 def mse_loss(input, target, *, reduction="mean"):
     """(input - target)^2 elementwise, reduced by "mean", "sum" or "none".
 
@@ -429,10 +499,7 @@ def mse_loss(input, target, *, reduction="mean"):
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
     difference = input - target
-    squared = difference * difference
-    if reduction == "mean":
-        return squared.mean()
-    return squared.sum() if reduction == "sum" else squared
+    return _reduce(difference * difference, reduction)
 
 
 # ------------------------------------------------------------ convolution, pooling, padding

@@ -613,6 +613,14 @@ class Tensor:
     def matmul(self, other):
         return self @ other
 
+    def mm(self, other):
+        """The product of two matrices (2-D tensors only, as ``torch.mm``; ``matmul`` broadcasts)."""
+        for name, t in (("self", self), ("mat2", other)):
+            if not isinstance(t, Tensor) or t.ndim != 2:
+                raise RuntimeError(f"mm: {name} must be a matrix, got "
+                                   f"{f'shape {tuple(t.shape)}' if isinstance(t, Tensor) else type(t).__name__}")
+        return self @ other
+
     def add(self, other, alpha=1):
         """self + alpha * other."""
         return self + (other if alpha == 1 else self._operand(other) * alpha)

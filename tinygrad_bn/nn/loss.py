@@ -43,3 +43,19 @@ class CrossEntropyLoss(Module):
     def forward(self, input, target):
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class BCEWithLogitsLoss(Module):
+    """Binary cross entropy of sigmoid(logits) against targets in [0, 1], computed stably from
+    the logits, with per-element ``weight`` and ``pos_weight`` buffers
+    (``F.binary_cross_entropy_with_logits``)."""
+
+    def __init__(self, weight=None, *, reduction="mean", pos_weight=None):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)

@@ -8,7 +8,7 @@ differentiated when ``create_graph=True``).
 from .shape import (canonical_dim, canonical_dims, plain_index, reduce_to, Reshape, Permute, BroadcastTo,
                     GetItem, IndexAdd, IndexPut, Repeat, Concatenate, Stack, concatenate, stack)
 from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
-from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU
+from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Softplus
 from .select import Maximum, Minimum, Where, Clamp
 from .reduce import Sum, Mean, Var, Max, Min
 from .matmul import MatMul

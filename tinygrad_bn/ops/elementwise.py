@@ -6,7 +6,7 @@ so second derivatives flow through it as well.
 """
 from .. import backend
 from ..autograd import Function, formula
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 
 
 class Exp(Function):
@@ -132,3 +132,28 @@ class LeakyReLU(Function):
         (x,), slope = ctx.saved_tensors, ctx.slope
         xp = x.xp
         return grad * Tensor.wrap(xp.where(x.data > 0, 1, slope).astype(x.dtype), x.device), None
+
+
+class Softplus(Function):
+    """y = log(1 + e^(beta x)) / beta, and y = x where beta x > threshold (PyTorch's rule: there
+    the two agree to within e^-threshold).   dL/dx = dL/dy * sigmoid(beta x) (1 past the threshold).
+
+    Computed as (max(beta x, 0) + log(1 + e^-|beta x|)) / beta, which never overflows, so
+    the threshold may be inf.  The derivative is itself a sigmoid, smooth everywhere:
+    softplus(-x) is -log sigmoid(x), which binary_cross_entropy_with_logits is built from.
+    """
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        xp, scaled = x.xp, x.data * x.dtype.type(beta)
+        smooth = (xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))) / x.dtype.type(beta)
+        return xp.where(scaled > threshold, x.data, smooth)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,), beta = ctx.saved_tensors, ctx.beta
+        past = Tensor.wrap(x.data * x.dtype.type(beta) > ctx.threshold, x.device)
+        return grad * where(past, 1.0, (x * beta).sigmoid()), None, None
+

@@ -1,5 +1,5 @@
-"""softplus and binary_cross_entropy_with_logits (and BCEWithLogitsLoss): values against NumPy's
-logaddexp, gradcheck and gradgradcheck in the logits and the targets (random upstream gradient,
+"""softplus, binary_cross_entropy_with_logits (BCEWithLogitsLoss) and binary_cross_entropy on
+probabilities (BCELoss): values against NumPy's logaddexp and log, gradcheck and gradgradcheck in the logits and the targets (random upstream gradient,
 float64), no overflow and no warning at any magnitude, the derivative at x = 0 (where a
 composition through |x| or max(x, 0) would pick a wrong subgradient), PyTorch's errors, and
 torch's own results where it is installed."""
@@ -136,3 +136,67 @@ def test_the_same_as_torch():
         np.testing.assert_allclose(F.softplus(tg.tensor(z), beta, threshold).numpy(),
                                    torch.nn.functional.softplus(torch.tensor(z), beta, threshold).numpy(),
                                    rtol=1e-6, atol=1e-30)
+
+
+def bce_reference(p, y):
+    return -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log(1 - p), -100))
+
+
+@st.composite
+def probabilities_and_targets(draw):
+    shape = draw(tst.shapes(min_dims=1, max_dims=3, max_side=4))
+    return draw(tst.arrays(shape, low=0.05, high=0.95)), draw(tst.arrays(shape, low=0.0, high=1.0))
+
+
+@given(pair=probabilities_and_targets(), reduction=st.sampled_from(["mean", "sum", "none"]))
+def test_bce_in_probabilities_and_targets(device, pair, reduction):
+    reduce = {"mean": np.mean, "sum": np.sum, "none": lambda a: a}[reduction]
+    check_op(lambda p, y: F.binary_cross_entropy(p, y, reduction=reduction),
+             lambda p, y: reduce(bce_reference(p, y)), list(pair), device)
+
+
+def test_bce_at_zero_and_one_is_finite_as_pytorchs_clamps_make_it(device):
+    """l = 100 where the log is clamped; dl/dp = (p - y) / max(p (1 - p), 1e-12 as float32);
+    dl/dy = log(1 - p) - log p unclamped, +-inf at the ends (PyTorch's formulas)."""
+    p, y = leaves([np.array([0.0, 1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0, 1.0])], device)
+    losses = F.binary_cross_entropy(p, y, reduction="none")
+    np.testing.assert_array_equal(losses.detach().numpy(), [100.0, 100.0, 0.0, 0.0])
+    losses.sum().backward()
+    epsilon = float(np.float32(1e-12))
+    np.testing.assert_array_equal(p.grad.numpy(), [-1 / epsilon, 1 / epsilon, 0.0, 0.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [np.inf, -np.inf, np.inf, -np.inf])
+
+
+def test_bce_refuses_what_torch_refuses(device):
+    p = tg.tensor([0.2, 1.5, 0.3], device=device)
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(p, tg.zeros(3, device=device)).item()     # on the GPU: at the next read
+    with pytest.raises(ValueError, match=r"Using a target size \(\(2,\)\) that is different to the input size"):
+        F.binary_cross_entropy(tg.zeros(3, device=device), tg.zeros(2, device=device))
+
+
+def test_bce_loss_module_weights_each_element(device):
+    p, y = tg.tensor([[0.2, 0.9], [0.6, 0.5]], device=device), tg.tensor([[0.0, 1.0], [1.0, 0.3]], device=device)
+    w = tg.tensor([2.0, 0.5], device=device)
+    module = nn.BCELoss(weight=w, reduction="sum")
+    assert set(module.state_dict()) == {"weight"}
+    expected = (bce_reference(p.numpy().astype(np.float64), y.numpy()) * w.numpy()).sum()
+    assert module(p, y).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_bce_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    for dtype in (np.float32, np.float64):
+        p, y = rng.random((4, 3)).astype(dtype), rng.random((4, 3)).astype(dtype)
+        p[0] = [0.0, 1.0, 1e-30]
+        w = rng.random(3).astype(dtype)
+        ours_p, ours_y = tg.tensor(p, requires_grad=True), tg.tensor(y, requires_grad=True)
+        theirs_p, theirs_y = torch.tensor(p, requires_grad=True), torch.tensor(y, requires_grad=True)
+        mine = nn.BCELoss(weight=tg.tensor(w))(ours_p, ours_y)
+        reference = torch.nn.BCELoss(weight=torch.tensor(w))(theirs_p, theirs_y)
+        mine.backward()
+        reference.backward()
+        assert mine.item() == pytest.approx(reference.item(), rel=1e-6)
+        np.testing.assert_allclose(ours_p.grad.numpy(), theirs_p.grad.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(ours_y.grad.numpy(), theirs_y.grad.numpy(), rtol=1e-6)

@@ -16,6 +16,7 @@ from .ops.ghost_batch_norm import GhostBatchNorm
 from .ops.instance_norm import InstanceNorm
 from .ops.normalization import Normalize, group_layout, layer_layout
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
+from .ops.binary_cross_entropy import BinaryCrossEntropy
 from .ops.elementwise import Softplus
 from .ops.linear import Linear
 from .tensor import Tensor
@@ -428,6 +429,27 @@ def _one_sample(loss, input, target, weight, reduction, **options):
     """``loss`` of one unbatched sample, input (C,): a batch of one, with a 0-d result."""
     out = loss(input.reshape(1, -1), target.reshape((1,) + target.shape), weight, reduction=reduction, **options)
     return out.reshape(()) if reduction == "none" else out
+
+
+def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
+    """-w (y log p + (1 - y) log(1 - p)) for probabilities p (``input``, in [0, 1]) and targets y
+    of the same shape, as ``torch.nn.functional.binary_cross_entropy``: each log clamped at
+    -100, dl/dp = w (p - y) / max(p (1 - p), 1e-12) (ops/binary_cross_entropy.py).  ``weight``
+    broadcasts against the input.  From logits, binary_cross_entropy_with_logits is exact
+    where this one's sigmoid would round to 0 or 1."""
+    _expect_tensors("binary_cross_entropy", ("input", "target", "weight"), input, target, weight, required=2)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"binary_cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
+                         f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size.")
+    _expect_floating("binary_cross_entropy", input)
+    _expect_dtype("binary_cross_entropy", input, ("target", "weight"), target, weight)
+    p = input.data
+    backend.check_later(((p < 0) | (p > 1)).any(),
+                        lambda: RuntimeError("all elements of input should be between 0 and 1"))
+    losses = BinaryCrossEntropy.apply(input, target)
+    return _reduce(losses if weight is None else losses * weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean", pos_weight=None):

@@ -45,6 +45,19 @@ class CrossEntropyLoss(Module):
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
+class BCELoss(Module):
+    """Binary cross entropy of probabilities (a sigmoid's output) against targets in [0, 1], with
+    a per-element ``weight`` buffer (``F.binary_cross_entropy``)."""
+
+    def __init__(self, weight=None, *, reduction="mean"):
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
 class BCEWithLogitsLoss(Module):
     """Binary cross entropy of sigmoid(logits) against targets in [0, 1], computed stably from
     the logits, with per-element ``weight`` and ``pos_weight`` buffers

@@ -485,3 +485,43 @@ def test_one_hot_as_torch(device):
         F.one_hot(tg.tensor([1.0], device=device))
     with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor"):
         F.one_hot(tg.tensor(np.zeros(0, np.int64), device=device))
+
+
+NORMS = {"fro": lambda a, axis, keep: np.sqrt((a * a).sum(axis=axis, keepdims=keep)),
+         1: lambda a, axis, keep: np.abs(a).sum(axis=axis, keepdims=keep),
+         3: lambda a, axis, keep: (np.abs(a) ** 3).sum(axis=axis, keepdims=keep) ** (1 / 3),
+         math.inf: lambda a, axis, keep: np.abs(a).max(axis=axis, keepdims=keep)}
+
+
+@pytest.mark.parametrize("p", list(NORMS))
+@given(x=tst.arrays(tst.shapes(min_dims=2, max_dims=2, min_side=2, max_side=4), min_magnitude=0.1, unique=True),
+       dim=st.sampled_from([None, 0, 1, (0, 1)]), keepdim=st.booleans())
+def test_norm(device, p, x, dim, keepdim):
+    """Values against NumPy, first and second derivatives by central differences (the largest
+    |x| unique: a tie is a kink of the inf-norm)."""
+    assume(np.unique(np.abs(x)).size == x.size)
+    reference = NORMS[p]
+    check_op(lambda t: t.norm(p, dim, keepdim), lambda a: reference(a, dim, keepdim), [x],
+             device, gradgrad=p != math.inf)
+
+
+def test_norm_of_zero_has_gradient_zero_and_tg_norm_is_the_method(device):
+    z = tg.zeros(2, 3, requires_grad=True, device=device)
+    z.norm(dim=1).sum().backward()
+    assert z.grad.tolist() == [[0.0] * 3] * 2                     # PyTorch's subgradient, not 0 * inf
+    assert tg.norm(tg.ones(4, device=device)).item() == 2.0
+    with pytest.raises(ValueError, match="p must be a number or 'fro', got 'nuc'"):
+        tg.ones(2, 2).norm("nuc")
+
+
+def test_norm_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    for p, dim, keepdim in [("fro", None, False), (2, 1, True), (1, 0, False), (math.inf, 1, False),
+                            (-math.inf, None, False), (0.5, 1, True), ("fro", None, True), (1, None, True)]:
+        ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        mine, reference = ours.norm(p, dim, keepdim), torch.norm(theirs, p, dim, keepdim)
+        mine.sum().backward()
+        reference.sum().backward()
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-15)

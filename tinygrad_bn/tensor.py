@@ -14,6 +14,7 @@ Methods take PyTorch's argument names (``dim``, ``keepdim``); NumPy's
 ``axis`` and ``keepdims`` are accepted as aliases.
 """
 import functools
+import math
 import numbers
 
 import numpy
@@ -732,6 +733,23 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """Standard deviation: the square root of ``var`` (same arguments)."""
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    @numpy_names
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm over ``dim`` (every element by default), as ``torch.norm``: p = "fro" or 2,
+        sqrt(sum x^2) (gradient 0 at the zero vector, as PyTorch's); 1, sum |x|; inf and -inf,
+        the largest and smallest |x|; any other p, (sum |x|^p)^(1/p)."""
+        self._require_float("norm")
+        if p in ("fro", 2):
+            return ops.Norm2.apply(self, ops.canonical_dims(dim, self.ndim), keepdim)
+        if p == math.inf or p == -math.inf:
+            extreme = self.abs().amax if p > 0 else self.abs().amin
+            return extreme(() if dim is None else dim, keepdim)
+        if isinstance(p, str):
+            raise ValueError(f"norm: p must be a number or 'fro', got {p!r}")
+        if p == 1:
+            return self.abs().sum(dim, keepdim)
+        return (self.abs() ** p).sum(dim, keepdim) ** (1 / p)
 
     @numpy_names
     def amax(self, dim=(), keepdim=False):

@@ -1,10 +1,10 @@
-"""Reductions over axes: sum, mean, var, max, min.
+"""Reductions over axes: sum, mean, var, max, min, the Euclidean norm.
 
 Each backward spreads the gradient back over the reduced axes: first it puts
 the reduced axes back as size-1 axes (``keepdims``), then it broadcasts.
 """
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 
 
 def _spread(grad, x, axes, keepdims):
@@ -99,3 +99,20 @@ class Max(_Extreme):
 
 class Min(_Extreme):
     pick = "min"
+
+
+class Norm2(Function):
+    """y = sqrt(sum of x^2 over ``axes``), the Euclidean (Frobenius) norm.
+    dL/dx = dL/dy * x / y, and 0 where y = 0 (PyTorch's subgradient at the kink; the
+    composed sqrt(sum(x * x)) would give 0 * inf there)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        y = Tensor.wrap(x.xp.sqrt((x.data * x.data).sum(axis=axes, keepdims=keepdims)), x.device)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x, y), axes, keepdims = ctx.saved_tensors, ctx.inputs[1], ctx.inputs[2]
+        return _spread(grad / where(y == 0, 1.0, y), x, axes, keepdims) * x, None, None

@@ -1,9 +1,9 @@
-"""Activations (functions and modules), softmax/log_softmax and mse_loss: forward against
+"""Activations (functions and modules), softmax/log_softmax, mse_loss and l1_loss: forward against
 NumPy, gradcheck and gradgradcheck over drawn shapes, stability for huge inputs, and the
 error messages.  (cross_entropy and nll_loss: tests/test_cross_entropy.py.)"""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 import tinygrad_bn as tg
 import tinygrad_bn.functional as F
@@ -88,6 +88,26 @@ def test_mse_loss(device, reduction, pair):
     reduce = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
     check_op(lambda x, y: F.mse_loss(x, y, reduction=reduction), lambda x, y: reduce((x - y) ** 2), [a, b], device,
              allow_zero=True)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@given(pair=tst.shapes(min_dims=1).flatmap(lambda s: st.tuples(tst.arrays(s), tst.arrays(s))))
+def test_l1_loss(device, reduction, pair):
+    a, b = pair
+    assume(np.abs(a - b).min(initial=1.0) > 1e-3)                     # off the kink at a = b
+    reduce = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
+    check_op(lambda x, y: F.l1_loss(x, y, reduction=reduction), lambda x, y: reduce(np.abs(x - y)), [a, b], device,
+             allow_zero=True)
+
+
+def test_l1_loss_at_equal_values_and_its_module(device):
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True, device=device)
+    y = tg.tensor([1.0, 0.0, 5.0], device=device)
+    loss = nn.L1Loss(reduction="sum")(x, y)
+    loss.backward()
+    assert loss.item() == 4.0 and x.grad.tolist() == [0.0, 1.0, -1.0]    # sign(0) = 0, as PyTorch
+    with pytest.raises(ValueError, match=r"l1_loss: input of shape \(3,\) and target of shape \(2,\) differ"):
+        F.l1_loss(x, y[:2])
 
 
 def test_mse_loss_errors():

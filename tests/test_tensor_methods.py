@@ -525,3 +525,41 @@ def test_norm_the_same_as_torch():
         reference.sum().backward()
         np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-12)
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@given(x=tst.arrays(tst.shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), unique=True), data=st.data())
+def test_topk_against_a_sort(device, x, data):
+    assume(np.diff(np.sort(x.ravel())).min(initial=1.0) > 1e-3)     # no order a central difference swaps
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    k = data.draw(st.integers(0, x.shape[dim]))
+    largest = data.draw(st.booleans())
+    values, indices = tg.tensor(x, device=device).topk(k, dim, largest)
+    order = np.take(np.argsort(-x if largest else x, axis=dim), np.arange(k), axis=dim)
+    np.testing.assert_array_equal(indices.numpy(), order)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, order, axis=dim))
+    if k:
+        check_op(lambda t: t.topk(k, dim, largest).values, lambda a: np.take_along_axis(a, order, axis=dim), [x],
+                 device, allow_zero=True)
+
+
+def test_topk_ties_integers_top5_and_errors(device):
+    x = tg.tensor([[3, 1, 3, 2], [0, 0, 7, 0]], device=device, dtype=tg.uint8)
+    assert x.topk(2).indices.tolist() == [[0, 2], [2, 0]] and x.topk(2).values.tolist() == [[3, 3], [7, 0]]
+    logits = tg.tensor(np.eye(6)[[5, 0, 3]] + np.arange(6) / 10, device=device)
+    labels = tg.tensor([5, 1, 2], device=device)
+    hits = (logits.topk(5, dim=1).indices == labels[:, None]).any(1)
+    assert hits.tolist() == [True, False, True]                   # row 1's label 1 scores lowest of the six
+    assert (logits.topk(1, 1).indices[:, 0] == labels).tolist() == [True, False, False]
+    with pytest.raises(RuntimeError, match=r"k \(7\) is out of range for dimension -1 of size 6"):
+        logits.topk(7)
+    with pytest.raises(RuntimeError, match="at least one dimension"):
+        tg.tensor(1.0).topk(1)
+
+
+def test_topk_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).standard_normal((4, 6))
+    for k, dim, largest in [(3, -1, True), (2, 0, False), (6, 1, True), (0, 1, True)]:
+        ours, theirs = tg.tensor(x).topk(k, dim, largest), torch.tensor(x).topk(k, dim, largest)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())

@@ -524,6 +524,17 @@ def mse_loss(input, target, *, reduction="mean"):
     return _reduce(difference * difference, reduction)
 
 
+def l1_loss(input, target, *, reduction="mean"):
+    """|input - target| elementwise, reduced by "mean", "sum" or "none" (the gradient at a
+    difference of 0 is 0, as PyTorch's sign(0)).  Different shapes are an error, as in mse_loss."""
+    _expect_tensors("l1_loss", ("input", "target"), input, target, required=2)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"l1_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"l1_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    return _reduce((input - target).abs(), reduction)
+
+
 # ------------------------------------------------------------ convolution, pooling, padding
 # The ops and their derivations: ops/conv.py, ops/pool.py, ops/pad.py, docs/conv.md.
 from .ops import conv as _conv, pad as _pad, pool as _pool  # noqa: E402

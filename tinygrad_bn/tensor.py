@@ -21,6 +21,7 @@ import numpy
 
 from . import backend
 from .autograd import backward as _run_backward, is_grad_enabled
+from . import return_types
 from .return_types import min_max
 
 float16, float32, float64 = numpy.float16, numpy.float32, numpy.float64
@@ -811,6 +812,22 @@ class Tensor:
         if keepdim and self.ndim:
             index = self.xp.expand_dims(index, axis)
         return Tensor.wrap(self.xp.asarray(index, dtype=numpy.int64), self.device)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``: smallest)
+        elements along ``dim``, in that order, as ``torch.topk`` (among equal elements the first
+        comes first); the gradient goes to the chosen elements.  ``(y.topk(5).indices ==
+        labels[:, None]).any(1)`` is the top-5 hit of ImageNet's error rate."""
+        if self.ndim == 0:
+            raise RuntimeError("topk: expected a tensor with at least one dimension, got a 0-d tensor")
+        axis = ops.canonical_dim(dim, self.ndim)
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= self.shape[axis]:
+            raise RuntimeError(f"topk: k ({k!r}) is out of range for dimension {dim} of size {self.shape[axis]}")
+        keys = self.data if self.data.dtype.kind in "fi" else self.data.astype(numpy.int64)   # uint8, bool: no -x
+        stable = {"kind": "stable"} if self.device == backend.CPU else {}     # CuPy's sort is always stable
+        order = self.xp.argsort(-keys if largest else keys, axis=axis, **stable)
+        indices = Tensor.wrap(self.xp.take(order, self.xp.arange(k), axis=axis), self.device)
+        return return_types.topk(self.gather(axis, indices), indices)
 
     def gather(self, dim, index):
         """out[i][j][k] = self[i][index[i][j][k]][k] for dim = 1 (as torch.gather);

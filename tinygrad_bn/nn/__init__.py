@@ -9,6 +9,6 @@ from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Softplus, Identity, Soft
 from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten
-from .loss import MSELoss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
+from .loss import MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
 from .normalization import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, BatchRenorm1d, BatchRenorm2d,
                             RenormWarmup, GhostBatchNorm1d, GhostBatchNorm2d)

@@ -19,6 +19,17 @@ class MSELoss(Module):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
+class L1Loss(Module):
+    """mean (or sum, or none) of |input - target|."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
 class NLLLoss(Module):
     """-input[target] for log-probabilities, with class weights and an ignored index (``F.nll_loss``)."""
 

@@ -1,4 +1,4 @@
-"""Activations (functions and modules), softmax/log_softmax, mse_loss and l1_loss: forward against
+"""Activations (functions and modules), softmax/log_softmax, mse_loss, l1_loss and smooth_l1_loss: forward against
 NumPy, gradcheck and gradgradcheck over drawn shapes, stability for huge inputs, and the
 error messages.  (cross_entropy and nll_loss: tests/test_cross_entropy.py.)"""
 import numpy as np
@@ -108,6 +108,52 @@ def test_l1_loss_at_equal_values_and_its_module(device):
     assert loss.item() == 4.0 and x.grad.tolist() == [0.0, 1.0, -1.0]    # sign(0) = 0, as PyTorch
     with pytest.raises(ValueError, match=r"l1_loss: input of shape \(3,\) and target of shape \(2,\) differ"):
         F.l1_loss(x, y[:2])
+
+
+@given(x=tst.arrays(min_magnitude=0.01), alpha=st.sampled_from([1.0, 0.3]))
+def test_elu(device, x, alpha):
+    check_op(lambda t: F.elu(t, alpha), lambda a: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))), [x],
+             device)
+
+
+def test_elu_at_zero_and_far_out(device):
+    x = tg.tensor([0.0, -800.0, 800.0], requires_grad=True, device=device)
+    y = nn.ELU(alpha=0.5)(x)
+    y.sum().backward()
+    assert y.tolist() == [0.0, -0.5, 800.0] and x.grad.tolist() == [0.5, 0.0, 1.0]    # alpha at 0, as PyTorch
+
+
+@pytest.mark.parametrize("beta", [1.0, 0.25])
+@given(pair=tst.shapes(min_dims=1).flatmap(lambda s: st.tuples(tst.arrays(s), tst.arrays(s))))
+def test_smooth_l1_loss(device, beta, pair):
+    a, b = pair
+    size = np.abs(a - b)
+    assume(np.abs(size - beta).min(initial=1.0) > 1e-3)               # off the seam, where the curvature jumps
+    reference = lambda x, y: np.where(np.abs(x - y) < beta, 0.5 * (x - y) ** 2 / beta,
+                                      np.abs(x - y) - 0.5 * beta).mean()
+    check_op(lambda x, y: F.smooth_l1_loss(x, y, beta=beta), reference, [a, b], device, allow_zero=True)
+
+
+def test_smooth_l1_loss_with_beta_zero_is_l1_and_its_module(device):
+    x, y = tg.tensor([0.0, 0.5, -3.0], device=device), tg.tensor([0.0, 0.0, 0.0], device=device)
+    assert F.smooth_l1_loss(x, y, beta=0.0).item() == F.l1_loss(x, y).item()
+    assert nn.SmoothL1Loss(reduction="none")(x, y).tolist() == [0.0, 0.125, 2.5]
+    with pytest.raises(RuntimeError, match="does not support negative values for beta"):
+        F.smooth_l1_loss(x, y, beta=-1.0)
+
+
+def test_elu_and_smooth_l1_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal(20) * 3
+    for ours, theirs in ((lambda t: F.elu(t, 0.7), lambda t: torch.nn.functional.elu(t, 0.7)),
+                         (lambda t: F.smooth_l1_loss(t, t * 0.5, beta=0.8, reduction="sum"),
+                          lambda t: torch.nn.functional.smooth_l1_loss(t, t * 0.5, beta=0.8, reduction="sum"))):
+        a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        mine, reference = ours(a), theirs(b)
+        mine.sum().backward()
+        reference.sum().backward()
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
 
 
 def test_mse_loss_errors():

@@ -563,3 +563,43 @@ def test_topk_the_same_as_torch():
         ours, theirs = tg.tensor(x).topk(k, dim, largest), torch.tensor(x).topk(k, dim, largest)
         np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
         np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+
+
+
+@given(x=tst.arrays(tst.shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)), data=st.data())
+def test_sort_argsort_against_numpys_stable_sort(device, x, data):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    descending = data.draw(st.booleans())
+    order = np.argsort(-x if descending else x, axis=dim, kind="stable")
+    values, indices = tg.tensor(x, device=device).sort(dim, descending)
+    np.testing.assert_array_equal(indices.numpy(), order)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, order, axis=dim))
+    np.testing.assert_array_equal(tg.argsort(tg.tensor(x, device=device), dim, descending).numpy(), order)
+
+
+@given(x=tst.arrays(tst.shapes(min_dims=1, max_dims=3, min_side=1, max_side=5)), data=st.data())
+def test_cumsum_and_index_select(device, x, data):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    check_op(lambda t: t.cumsum(dim), lambda a: np.cumsum(a, axis=dim), [x], device)
+    picks = data.draw(st.lists(st.integers(0, x.shape[dim] - 1), max_size=6))
+    index = tg.tensor(np.array(picks, dtype=np.int64), device=device)
+    check_op(lambda t: t.index_select(dim, index), lambda a: np.take(a, picks, axis=dim), [x], device,
+             allow_zero=True)
+
+
+def test_sort_family_errors_and_torch():
+    with pytest.raises(TypeError, match="index must be a 1-D integer Tensor, got a 2-d int64 Tensor"):
+        tg.ones(3).index_select(0, tg.tensor([[0]]))
+    with pytest.raises(RuntimeError, match="sort: expected a tensor with at least one dimension"):
+        tg.tensor(2.0).sort()
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(6).integers(0, 4, (3, 5)).astype(np.float64)      # many ties
+    for dim, descending in ((1, False), (0, True)):
+        ours, theirs = tg.tensor(x).sort(dim, descending), torch.tensor(x).sort(dim=dim, descending=descending,
+                                                                                 stable=True)
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    a, b = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    a.cumsum(1).index_select(0, tg.tensor([2, 0, 2])).sum().backward()
+    b.cumsum(1).index_select(0, torch.tensor([2, 0, 2])).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())

@@ -19,7 +19,7 @@ from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.binary_cross_entropy import BinaryCrossEntropy
 from .ops.elementwise import Softplus
 from .ops.linear import Linear
-from .tensor import Tensor
+from .tensor import Tensor, where
 
 
 # ------------------------------------------------------------------ argument checks
@@ -373,6 +373,14 @@ def leaky_relu(input, negative_slope=0.01):
     return input.leaky_relu(negative_slope)
 
 
+def elu(input, alpha=1.0):
+    """x for x > 0, alpha (e^x - 1) otherwise, as ``torch.nn.functional.elu``; the derivative at
+    0 is alpha, PyTorch's (e^x is taken of min(x, 0) only, so no large x overflows)."""
+    _expect_tensors("elu", ("input",), input)
+    _expect_floating("elu", input)
+    return where(input > 0, input, alpha * (input.clamp(max=0.0).exp() - 1))
+
+
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, and x where beta x > threshold, as ``torch.nn.functional.softplus``;
     computed without overflow for any x (ops/elementwise.py)."""
@@ -533,6 +541,24 @@ def l1_loss(input, target, *, reduction="mean"):
     if input.shape != target.shape:
         raise ValueError(f"l1_loss: input of shape {input.shape} and target of shape {target.shape} differ")
     return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere, for d = input - target, as
+    ``torch.nn.functional.smooth_l1_loss`` (beta = 0: l1_loss); the two pieces meet with equal
+    slopes, so the gradient is continuous.  Different shapes are an error, as in mse_loss."""
+    _expect_tensors("smooth_l1_loss", ("input", "target"), input, target, required=2)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"smooth_l1_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"smooth_l1_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    difference = input - target
+    if beta == 0:
+        return _reduce(difference.abs(), reduction)
+    size = difference.abs()
+    return _reduce(where(size < beta, difference * difference * (0.5 / beta), size - 0.5 * beta), reduction)
 
 
 # ------------------------------------------------------------ convolution, pooling, padding

@@ -5,5 +5,6 @@ from collections import namedtuple
 max = namedtuple("max", ["values", "indices"])   # noqa: A001  (torch.return_types.max)
 min = namedtuple("min", ["values", "indices"])   # noqa: A001
 topk = namedtuple("topk", ["values", "indices"])
+sort = namedtuple("sort", ["values", "indices"])
 
 min_max = {"max": max, "min": min}

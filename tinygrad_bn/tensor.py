@@ -81,6 +81,10 @@ def numpy_names(method):
     return wrapper
 
 
+def _describe_index(index):
+    return f"a {index.ndim}-d {index.dtype} Tensor" if isinstance(index, Tensor) else type(index).__name__
+
+
 # PyTorch's legacy type names, by dtype (Tensor.type)
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
                "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
@@ -818,16 +822,45 @@ class Tensor:
         elements along ``dim``, in that order, as ``torch.topk`` (among equal elements the first
         comes first); the gradient goes to the chosen elements.  ``(y.topk(5).indices ==
         labels[:, None]).any(1)`` is the top-5 hit of ImageNet's error rate."""
-        if self.ndim == 0:
-            raise RuntimeError("topk: expected a tensor with at least one dimension, got a 0-d tensor")
-        axis = ops.canonical_dim(dim, self.ndim)
+        axis, order = self._sort_order("topk", dim, descending=largest)
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= self.shape[axis]:
             raise RuntimeError(f"topk: k ({k!r}) is out of range for dimension {dim} of size {self.shape[axis]}")
-        keys = self.data if self.data.dtype.kind in "fi" else self.data.astype(numpy.int64)   # uint8, bool: no -x
-        stable = {"kind": "stable"} if self.device == backend.CPU else {}     # CuPy's sort is always stable
-        order = self.xp.argsort(-keys if largest else keys, axis=axis, **stable)
         indices = Tensor.wrap(self.xp.take(order, self.xp.arange(k), axis=axis), self.device)
         return return_types.topk(self.gather(axis, indices), indices)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """The named tuple ``(values, indices)`` of the elements sorted along ``dim``, as
+        ``torch.sort``; always stable (equal elements keep their order); the gradient goes back
+        to each element's place."""
+        axis, order = self._sort_order("sort", dim, descending)
+        indices = Tensor.wrap(order, self.device)
+        return return_types.sort(self.gather(axis, indices), indices)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        """The indices that sort the elements along ``dim`` (``sort(...).indices``)."""
+        return Tensor.wrap(self._sort_order("argsort", dim, descending)[1], self.device)
+
+    def _sort_order(self, name, dim, descending):
+        """(axis, the stable sorting permutation along it as an int64 array)."""
+        if self.ndim == 0:
+            raise RuntimeError(f"{name}: expected a tensor with at least one dimension, got a 0-d tensor")
+        axis = ops.canonical_dim(dim, self.ndim)
+        keys = self.data if self.data.dtype.kind in "fi" else self.data.astype(numpy.int64)   # uint8, bool: no -x
+        stable = {"kind": "stable"} if self.device == backend.CPU else {}     # CuPy's sort is always stable
+        return axis, self.xp.argsort(-keys if descending else keys, axis=axis, **stable)
+
+    @numpy_names
+    def cumsum(self, dim):
+        """Running sums along ``dim``: y_i = x_1 + ... + x_i (as ``torch.cumsum``)."""
+        return ops.CumSum.apply(self, ops.canonical_dim(dim, self.ndim))
+
+    def index_select(self, dim, index):
+        """The slices at ``index`` (a 1-D integer Tensor) along ``dim``, as ``torch.index_select``."""
+        if not isinstance(index, Tensor) or index.ndim != 1 or index.dtype.kind not in "iu":
+            raise TypeError(f"index_select(): index must be a 1-D integer Tensor, got "
+                            f"{_describe_index(index)}")
+        axis = ops.canonical_dim(dim, self.ndim)
+        return self[(slice(None),) * axis + (index,)]
 
     def gather(self, dim, index):
         """out[i][j][k] = self[i][index[i][j][k]][k] for dim = 1 (as torch.gather);

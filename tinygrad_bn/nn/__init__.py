@@ -5,10 +5,10 @@ from . import init, functional, utils
 from .linear import Linear
 from .conv import Conv2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
-from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, Softplus, Identity, Softmax, LogSoftmax
+from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, ELU, Softplus, Identity, Softmax, LogSoftmax
 from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten
-from .loss import MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
+from .loss import MSELoss, L1Loss, SmoothL1Loss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
 from .normalization import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, BatchRenorm1d, BatchRenorm2d,
                             RenormWarmup, GhostBatchNorm1d, GhostBatchNorm2d)

@@ -30,6 +30,17 @@ class L1Loss(Module):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
+class SmoothL1Loss(Module):
+    """mean (or sum, or none) of the Huber-like loss of ``F.smooth_l1_loss`` with ``beta``."""
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__()
+        self.reduction, self.beta = reduction, beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
 class NLLLoss(Module):
     """-input[target] for log-probabilities, with class weights and an ignored index (``F.nll_loss``)."""
 

@@ -1,9 +1,9 @@
-"""Reductions over axes: sum, mean, var, max, min, the Euclidean norm.
+"""Reductions over axes: sum, mean, var, max, min, the Euclidean norm; running sums.
 
 Each backward spreads the gradient back over the reduced axes: first it puts
 the reduced axes back as size-1 axes (``keepdims``), then it broadcasts.
 """
-from ..autograd import Function
+from ..autograd import Function, formula
 from ..tensor import Tensor, where
 
 
@@ -116,3 +116,17 @@ class Norm2(Function):
     def backward(ctx, grad):
         (x, y), axes, keepdims = ctx.saved_tensors, ctx.inputs[1], ctx.inputs[2]
         return _spread(grad / where(y == 0, 1.0, y), x, axes, keepdims) * x, None, None
+
+
+class CumSum(Function):
+    """y_i = x_1 + ... + x_i along ``axis``.   dL/dx_i = sum over j >= i of dL/dy_j, the running
+    sum taken from the other end: total - (running sum up to i) + dL/dy_i."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        return x.data.cumsum(axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis = ctx.inputs[1]
+        return formula(lambda g: g.sum(axis=axis, keepdims=True) - g.cumsum(axis=axis) + g, grad), None

@@ -511,6 +511,16 @@ def one_hot(tensor, num_classes=-1):
     return Tensor.wrap((indices[..., None] == xp.arange(classes)).astype(numpy.int64), tensor.device)
 
 
+def _check_pointwise_loss(function, input, target, reduction):
+    """What mse_loss, l1_loss and smooth_l1_loss refuse: arguments that are not Tensors, an unknown
+    reduction, and (unlike PyTorch, which broadcasts with a warning) different shapes."""
+    _expect_tensors(function, ("input", "target"), input, target, required=2)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(f"{function}: input of shape {input.shape} and target of shape {target.shape} differ")
+
+
 def _reduce(losses, reduction):
     """The elementwise ``losses`` reduced by "mean", "sum" or "none"."""
     if reduction == "mean":
@@ -523,11 +533,7 @@ def mse_loss(input, target, *, reduction="mean"):
 
     Unlike PyTorch, which broadcasts with a warning, different shapes are an error.
     """
-    _expect_tensors("mse_loss", ("input", "target"), input, target, required=2)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"mse_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if input.shape != target.shape:
-        raise ValueError(f"mse_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    _check_pointwise_loss("mse_loss", input, target, reduction)
     difference = input - target
     return _reduce(difference * difference, reduction)
 
@@ -535,11 +541,7 @@ def mse_loss(input, target, *, reduction="mean"):
 def l1_loss(input, target, *, reduction="mean"):
     """|input - target| elementwise, reduced by "mean", "sum" or "none" (the gradient at a
     difference of 0 is 0, as PyTorch's sign(0)).  Different shapes are an error, as in mse_loss."""
-    _expect_tensors("l1_loss", ("input", "target"), input, target, required=2)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"l1_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if input.shape != target.shape:
-        raise ValueError(f"l1_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    _check_pointwise_loss("l1_loss", input, target, reduction)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -547,11 +549,7 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere, for d = input - target, as
     ``torch.nn.functional.smooth_l1_loss`` (beta = 0: l1_loss); the two pieces meet with equal
     slopes, so the gradient is continuous.  Different shapes are an error, as in mse_loss."""
-    _expect_tensors("smooth_l1_loss", ("input", "target"), input, target, required=2)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"smooth_l1_loss: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if input.shape != target.shape:
-        raise ValueError(f"smooth_l1_loss: input of shape {input.shape} and target of shape {target.shape} differ")
+    _check_pointwise_loss("smooth_l1_loss", input, target, reduction)
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     difference = input - target

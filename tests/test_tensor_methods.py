@@ -603,3 +603,32 @@ def test_sort_family_errors_and_torch():
     a.cumsum(1).index_select(0, tg.tensor([2, 0, 2])).sum().backward()
     b.cumsum(1).index_select(0, torch.tensor([2, 0, 2])).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+@given(x=tst.arrays(tst.shapes(min_dims=1, max_dims=3, min_side=1, max_side=3), low=0.8, high=1.25), data=st.data())
+def test_prod(device, x, data):
+    signs = data.draw(st.sampled_from([1.0, -1.0]))
+    dim = data.draw(st.sampled_from([None] + list(range(x.ndim))))
+    keepdim = data.draw(st.booleans())
+    check_op(lambda t: t.prod(dim, keepdim), lambda a: np.prod(a, axis=dim, keepdims=keepdim), [x * signs], device)
+
+
+def test_prod_gradient_with_zeros_needs_no_division(device):
+    """The product of the others: y / x_i without zeros; with one zero, the nonzero product at the
+    zero and 0 elsewhere; with two, 0 (hand-computed, and torch's)."""
+    x = tg.tensor([[2.0, 3.0, 4.0], [0.0, 5.0, 6.0], [0.0, 0.0, 7.0]], requires_grad=True, device=device)
+    y = x.prod(1)
+    y.backward(tg.tensor([1.0, 2.0, 3.0], device=device))
+    assert y.tolist() == [24.0, 0.0, 0.0]
+    assert x.grad.tolist() == [[12.0, 8.0, 6.0], [60.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert np.isfinite(x.grad.numpy()).all() and tg.prod(tg.tensor([2.0, 5.0], device=device)).item() == 10.0
+
+
+def test_prod_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(7).integers(-2, 3, (4, 3)).astype(np.float64)      # zeros among them
+    for dim in (None, 0, 1):
+        ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        (ours.prod() if dim is None else ours.prod(dim)).sum().backward()
+        (theirs.prod() if dim is None else theirs.prod(dim)).sum().backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

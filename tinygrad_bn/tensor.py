@@ -850,6 +850,12 @@ class Tensor:
         return axis, self.xp.argsort(-keys if descending else keys, axis=axis, **stable)
 
     @numpy_names
+    def prod(self, dim=None, keepdim=False):
+        """The product over ``dim`` (every element by default), as ``torch.prod``; its gradient
+        needs no division by zero (ops/reduce.py)."""
+        return ops.Prod.apply(self, ops.canonical_dims(dim, self.ndim), keepdim)
+
+    @numpy_names
     def cumsum(self, dim):
         """Running sums along ``dim``: y_i = x_1 + ... + x_i (as ``torch.cumsum``)."""
         return ops.CumSum.apply(self, ops.canonical_dim(dim, self.ndim))

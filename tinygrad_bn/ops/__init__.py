@@ -10,7 +10,7 @@ from .shape import (canonical_dim, canonical_dims, plain_index, reduce_to, Resha
 from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
 from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Softplus
 from .select import Maximum, Minimum, Where, Clamp
-from .reduce import Sum, Mean, Var, Max, Min, Norm2, CumSum
+from .reduce import Sum, Mean, Var, Max, Min, Norm2, CumSum, Prod
 from .matmul import MatMul
 from .softmax import Softmax, LogSoftmax
 from .convert import ToDevice, Cast, Clone

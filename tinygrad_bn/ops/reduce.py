@@ -1,4 +1,4 @@
-"""Reductions over axes: sum, mean, var, max, min, the Euclidean norm; running sums.
+"""Reductions over axes: sum, mean, var, max, min, prod, the Euclidean norm; running sums.
 
 Each backward spreads the gradient back over the reduced axes: first it puts
 the reduced axes back as size-1 axes (``keepdims``), then it broadcasts.
@@ -130,3 +130,27 @@ class CumSum(Function):
     def backward(ctx, grad):
         axis = ctx.inputs[1]
         return formula(lambda g: g.sum(axis=axis, keepdims=True) - g.cumsum(axis=axis) + g, grad), None
+
+
+class Prod(Function):
+    """y = the product of x over ``axes``.   dL/dx_i = dL/dy * (the product of the others), which
+    is y / x_i where the group has no zero; where it has one zero, the product of the nonzero
+    entries at the zero and 0 elsewhere; where it has more, 0 (as PyTorch, no division by 0).
+    Written with recorded ops (a product of the nonzero entries, a division, masks), so it is
+    differentiable again."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        y = Tensor.wrap(x.data.prod(axis=axes, keepdims=keepdims), x.device)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x, y), axes, keepdims = ctx.saved_tensors, ctx.inputs[1], ctx.inputs[2]
+        zero = Tensor.wrap(x.data == 0, x.device)
+        zeros = _spread(Tensor.wrap(zero.data.sum(axis=axes, keepdims=keepdims), x.device), x, axes, keepdims)
+        nonzero_product = _spread(Prod.apply(where(zero, 1.0, x), axes, keepdims), x, axes, keepdims)
+        others = where(zero, where(zeros == 1, nonzero_product, 0.0),
+                       where(zeros == 0, _spread(y, x, axes, keepdims) / where(zero, 1.0, x), 0.0))
+        return _spread(grad, x, axes, keepdims) * others, None, None

@@ -501,13 +501,15 @@ def one_hot(tensor, num_classes=-1):
     indices = tensor.data
     if indices.size == 0 and num_classes == -1:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
-    low, high = (int(indices.min()), int(indices.max())) if indices.size else (0, -1)    # one read back
+    xp = tensor.xp
+    low, high = 0, -1
+    if indices.size:                                       # both in one read back to the host
+        low, high = backend.to_numpy(xp.stack([indices.min(), indices.max()])).tolist()
     if low < 0:
         raise RuntimeError(f"Class values must be non-negative, got {low}.")
     classes = high + 1 if num_classes == -1 else num_classes
     if high >= classes:
         raise RuntimeError(f"Class values must be smaller than num_classes ({classes}), got {high}.")
-    xp = tensor.xp
     return Tensor.wrap((indices[..., None] == xp.arange(classes)).astype(numpy.int64), tensor.device)
 
 

@@ -17,6 +17,7 @@ import math
 import numpy
 
 from .. import backend
+from ..autograd import no_grad
 from ..tensor import Tensor
 
 
@@ -24,12 +25,6 @@ def _gradients(parameters):
     """The ``.grad`` Tensors of ``parameters`` (one Tensor or an iterable of them) that have one."""
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return [p.grad for p in parameters if p.grad is not None]
-
-
-def _replace(grad, array):
-    """Give ``grad`` the new values, as an in-place change: same Tensor, version moved on."""
-    grad.data = array
-    grad._version[0] += 1
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -53,12 +48,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            f"cannot be clipped. To disable this error and scale the gradients by the non-finite "
                            f"norm anyway, set `error_if_nonfinite=False`")
     scale = xp.minimum(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
-        _replace(g, g.data * scale.astype(g.dtype))
+    with no_grad():
+        for g in grads:
+            g.mul_(Tensor.wrap(scale.astype(g.dtype), g.device))
     return Tensor.wrap(total, grads[0].device)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient entry to [-clip_value, clip_value]; returns None."""
-    for g in _gradients(parameters):
-        _replace(g, g.xp.clip(g.data, -clip_value, clip_value))
+    with no_grad():
+        for g in _gradients(parameters):
+            g.clamp_(-clip_value, clip_value)

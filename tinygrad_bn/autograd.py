@@ -156,7 +156,10 @@ class Function:
         if not self.next_functions:
             return
         self._saved = tensors
-        self._saved_versions = [t._version[0] if isinstance(t, Tensor) else None for t in tensors]
+        versions = []
+        for t in tensors:
+            versions.append(t._version[0] if isinstance(t, Tensor) else None)
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self):
@@ -169,10 +172,7 @@ class Function:
                 raise RuntimeError(modified_error(self, t, version))
         return saved
 
-    @property
-    def needs_input_grad(self):
-        """Per argument of forward: does a gradient flow to it?"""
-        return tuple([edge is not None for edge in self.next_functions])
+    needs_input_grad = ()     # per argument of forward: does a gradient flow to it? (set when recorded)
 
     @classmethod
     def apply(cls, *args):
@@ -182,6 +182,7 @@ class Function:
         device = None
         record = False
         edges = []                   # where each argument's gradient will go
+        needs = []                   # and whether it goes anywhere
         for a in args:
             if isinstance(a, Tensor):
                 if device is None:
@@ -192,11 +193,14 @@ class Function:
                 if a._requires_grad:
                     record = True
                     edges.append(a if a.grad_fn is None else a.grad_fn)
+                    needs.append(True)
                     continue
             edges.append(None)
+            needs.append(False)
         record = record and _GradMode.enabled
         if record:
             ctx.next_functions = tuple(edges)
+            ctx.needs_input_grad = tuple(needs)
         out = cls.forward(ctx, *args)
         if not isinstance(out, Tensor):
             out = Tensor.wrap(out, device)
@@ -239,10 +243,16 @@ def formula(fn, *tensors):
     if _GradMode.enabled:
         return fn(*tensors)
     device = tensors[0].device
-    out = fn(*[t.data for t in tensors])
-    if isinstance(out, tuple):
-        return tuple([None if o is None else Tensor.wrap(o, device) for o in out])
-    return Tensor.wrap(out, device)
+    arrays = []
+    for t in tensors:
+        arrays.append(t.data)
+    out = fn(*arrays)
+    if type(out) is not tuple:
+        return Tensor.wrap(out, device)
+    grads = []
+    for o in out:
+        grads.append(None if o is None else Tensor.wrap(o, device))
+    return tuple(grads)
 
 
 def freed_graph_error(node):

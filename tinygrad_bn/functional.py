@@ -53,9 +53,9 @@ def _expect_dtype(function, input, names, *others):
 # ------------------------------------------------------------------ layers
 def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in_features) and W of shape (out_features, in_features)."""
-    _expect_tensors("linear", ("input", "weight", "bias"), input, weight, bias, required=2)
-    _expect_dtype("linear", input, ("weight", "bias"), weight, bias)
-    return Linear.apply(input, weight, bias)
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, (Tensor, type(None)))):
+        _expect_tensors("linear", ("input", "weight", "bias"), input, weight, bias, required=2)
+    return Linear.apply(input, weight, bias)          # which checks the shapes and dtypes
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
@@ -352,18 +352,21 @@ def dropout(input, p=0.5, training=True, inplace=False):
 # ------------------------------------------------------------------ activations
 def sigmoid(input):
     """1 / (1 + e^-x), elementwise."""
-    _expect_tensors("sigmoid", ("input",), input)
+    if not isinstance(input, Tensor):
+        _expect_tensors("sigmoid", ("input",), input)
     return input.sigmoid()
 
 
 def relu(input):
     """max(x, 0), elementwise."""
-    _expect_tensors("relu", ("input",), input)
+    if not isinstance(input, Tensor):
+        _expect_tensors("relu", ("input",), input)
     return input.relu()
 
 
 def tanh(input):
-    _expect_tensors("tanh", ("input",), input)
+    if not isinstance(input, Tensor):
+        _expect_tensors("tanh", ("input",), input)
     return input.tanh()
 
 
@@ -414,8 +417,9 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     class indices the weighted mean, divided by the summed weights of the counted
     samples), "sum" or "none".  The formulas are in ops/cross_entropy.py.
     """
-    _expect_tensors("cross_entropy", ("input", "target", "weight"), input, target, weight, required=2)
-    _expect_dtype("cross_entropy", input, ("weight",), weight)
+    if not (isinstance(input, Tensor) and isinstance(target, Tensor) and weight is None):
+        _expect_tensors("cross_entropy", ("input", "target", "weight"), input, target, weight, required=2)
+        _expect_dtype("cross_entropy", input, ("weight",), weight)
     if input.ndim == 1:
         return _one_sample(cross_entropy, input, target, weight, reduction,
                            ignore_index=ignore_index, label_smoothing=label_smoothing)

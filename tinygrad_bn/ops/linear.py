@@ -23,12 +23,20 @@ class Linear(Function):
         if not x_shape or x_shape[-1] != w_shape[1]:
             raise ValueError(f"linear: input of shape {x_shape} has {x_shape[-1] if x_shape else 0} features, "
                              f"weight of shape {w_shape} expects {w_shape[1]}")
-        ctx.save_for_backward(x, weight)
-        y = x.data @ weight.data.T
+        dtype = x.data.dtype
+        if weight.data.dtype != dtype:
+            raise RuntimeError(f"linear(): input and weight must have the same dtype, but got {dtype} "
+                               f"and {weight.data.dtype}")
         if bias is not None:
             if bias.data.shape != w_shape[:1]:
                 raise ValueError(f"linear: bias of shape {bias.data.shape} does not match weight of shape "
                                  f"{w_shape}: expected ({w_shape[0]},)")
+            if bias.data.dtype != dtype:
+                raise RuntimeError(f"linear(): input and bias must have the same dtype, but got {dtype} "
+                                   f"and {bias.data.dtype}")
+        ctx.save_for_backward(x, weight)
+        y = x.data @ weight.data.T
+        if bias is not None:
             y += bias.data
         return y
 

@@ -53,9 +53,15 @@ class _SetGradMode:
         _GradMode.enabled = self.previous
 
     def __call__(self, fn):
+        mode = self.mode
+
         def wrapper(*args, **kwargs):
-            with _SetGradMode(self.mode):
+            previous = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                _GradMode.enabled = previous
         wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
         return wrapper
 
@@ -419,7 +425,8 @@ def _accumulate(leaf, g, create_graph, handed_out):
     """
     held = leaf._grad
     if held is None:
-        owner = id(_memory_owner(g.data))
+        array = g.data
+        owner = id(array if array.base is None else array.base)       # _memory_owner, without a call
         if owner in handed_out:
             g = g.clone() if create_graph else Tensor.wrap(g.data.copy(), g.device)
         else:

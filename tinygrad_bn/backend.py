@@ -200,14 +200,15 @@ def scatter_add(target, indices, values):
 
 
 def overflow_ignored():
-    """A context in which NumPy does not warn about overflow to inf (CuPy never warns)."""
+    """A context in which NumPy does not warn about overflow to inf (CuPy never warns);
+    also a decorator (``@overflow_ignored()``), which costs one Python call fewer."""
     return numpy.errstate(over="ignore")
 
 
 def float_errors_ignored():
     """A context in which NumPy neither warns nor raises on overflow, division by
     zero or invalid operations (CuPy never does): results become inf or NaN
-    silently, as in PyTorch."""
+    silently, as in PyTorch.  Also a decorator, as ``overflow_ignored``."""
     return numpy.errstate(all="ignore")
 
 

@@ -208,37 +208,37 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
     """The errors of ``function`` for input (N, C, d1, ...); class probabilities (a float
     target of the input's shape) only where ``probabilities``.  Returns whether every
     sample counts (no class-index target equals ignore_index)."""
+    x, t = input.data, target.data              # (the arrays' attributes cost no Python call)
     if reduction not in REDUCTIONS:
         raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if input.ndim < 2:
+    if x.ndim < 2:
         raise ValueError(f"{function}: input must have shape (C,), (N, C) or (N, C, d1, ...), "
-                         f"got {input.shape}")
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"{function}: input must be floating point, got {input.dtype}")
+                         f"got {x.shape}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{function}: input must be floating point, got {x.dtype}")
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"{function}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    classes = input.shape[1]
+    classes = x.shape[1]
     if weight is not None:
-        if weight.shape != (classes,):
-            raise ValueError(f"{function}: weight of shape {weight.shape} does not match the "
-                             f"{classes} classes of input of shape {input.shape}: expected ({classes},)")
+        if weight.data.shape != (classes,):
+            raise ValueError(f"{function}: weight of shape {weight.data.shape} does not match the "
+                             f"{classes} classes of input of shape {x.shape}: expected ({classes},)")
         if weight.requires_grad:
             raise RuntimeError(f"{function}: the class weights get no gradient; pass weight.detach()")
-    if probabilities and target.shape == input.shape:
-        if target.dtype.kind != "f":
-            raise RuntimeError(f"{function}: a target of the input's shape {input.shape} holds class "
-                               f"probabilities and must be floating point, got {target.dtype}")
+    if probabilities and t.shape == x.shape:
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"{function}: a target of the input's shape {x.shape} holds class "
+                               f"probabilities and must be floating point, got {t.dtype}")
         if ignore_index != -100:
             raise ValueError(f"{function}: ignore_index is for class-index targets, not probabilities")
         return True
-    if target.dtype not in (target.xp.int64, target.xp.uint8):        # PyTorch's Long and Byte
+    if t.dtype not in (target.xp.int64, target.xp.uint8):        # PyTorch's Long and Byte
         raise RuntimeError(f"{function}: target must hold class indices of dtype int64 or uint8, "
-                           f"got {target.dtype}")
-    expected = input.shape[:1] + input.shape[2:]
-    if target.shape != expected:
-        raise ValueError(f"{function}: target of shape {target.shape} does not match input of shape "
-                         f"{input.shape}: expected {expected}")
-    t = target.data
+                           f"got {t.dtype}")
+    expected = x.shape[:1] + x.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{function}: target of shape {t.shape} does not match input of shape "
+                         f"{x.shape}: expected {expected}")
     if target.device == backend.CPU and not 0 <= ignore_index < classes and (
             t.size == 0 or (t.min() >= 0 and t.max() < classes)):
         return True                 # the usual case, told by two reductions: every index is a class

@@ -91,9 +91,9 @@ class Sigmoid(Function):
     """
 
     @staticmethod
+    @backend.overflow_ignored()
     def forward(ctx, x):
-        with backend.overflow_ignored():
-            y = Tensor.wrap(1 / (1 + x.xp.exp(-x.data)), x.device)
+        y = Tensor.wrap(1 / (1 + x.xp.exp(-x.data)), x.device)
         ctx.save_for_backward(y)
         return y
 

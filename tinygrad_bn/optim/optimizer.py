@@ -112,13 +112,15 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        work = self._checked_work()
-        with backend.float_errors_ignored():
-            for group, params in work:
-                self._update_group(group, params)
-                for p in params:             # an in-place change: a backward that saved p must notice
-                    p._version[0] += 1
+        self._update_checked()
         return loss
+
+    @backend.float_errors_ignored()
+    def _update_checked(self):
+        for group, params in self._checked_work():
+            self._update_group(group, params)
+            for p in params:                 # an in-place change: a backward that saved p must notice
+                p._version[0] += 1
 
     def _checked_work(self):
         """``[(group, its parameters that have a gradient)]``, once every group has passed the checks."""

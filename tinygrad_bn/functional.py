@@ -92,15 +92,16 @@ def _check_batch_norm(function, input, running_mean, running_var, weight, bias, 
     """What batch_norm and its relatives refuse, as PyTorch does: arguments that are not
     Tensors, an input with fewer than 2 dims or not floating point, per-channel vectors
     of the wrong size or dtype, eps <= 0 in training (eps < 0 otherwise), momentum None."""
-    names, vectors = ("running_mean", "running_var", "weight", "bias"), (running_mean, running_var, weight, bias)
-    _expect_tensors(function, ("input",) + names, input, *vectors)
-    data = input.data
-    if data.ndim < 2:
-        raise ValueError(f"{function}: expected an input (N, C, *) with at least 2 dimensions, got "
-                         f"{data.ndim}D input of shape {data.shape}")
-    _expect_per_channel(function, input, names, vectors, ValueError)
-    _expect_dtype(function, input, names, *vectors)
-    if data.dtype.kind != "f":
+    vectors = (running_mean, running_var, weight, bias)
+    if not _usual_per_channel(input, vectors):
+        names = ("running_mean", "running_var", "weight", "bias")
+        _expect_tensors(function, ("input",) + names, input, *vectors)
+        data = input.data
+        if data.ndim < 2:
+            raise ValueError(f"{function}: expected an input (N, C, *) with at least 2 dimensions, got "
+                             f"{data.ndim}D input of shape {data.shape}")
+        _expect_per_channel(function, input, names, vectors, ValueError)
+        _expect_dtype(function, input, names, *vectors)
         raise RuntimeError(f"{function}(): expected a floating point input, got {input.dtype}")
     if training and eps <= 0:
         raise ValueError(f"{function} eps must be positive during training, but got {eps}")
@@ -109,6 +110,20 @@ def _check_batch_norm(function, input, running_mean, running_var, weight, bias, 
     if momentum is None:
         raise TypeError(f"{function}(): momentum must be a number, not None (the cumulative average of "
                         "momentum=None needs the batch count that the module keeps)")
+
+
+def _usual_per_channel(input, vectors):
+    """Whether the usual arguments of a batch norm are there, told in one pass: a floating
+    point input Tensor (N, C, *) and per-channel vectors that are None or Tensors of shape
+    (C,) and the input's dtype.  (Where not, the checks above say what is wrong, in
+    PyTorch's order.)"""
+    if not isinstance(input, Tensor) or input.data.ndim < 2 or input.data.dtype.kind != "f":
+        return False
+    channels, dtype = input.data.shape[1:2], input.data.dtype
+    for t in vectors:
+        if t is not None and not (isinstance(t, Tensor) and t.data.shape == channels and t.data.dtype == dtype):
+            return False
+    return True
 
 
 def _expect_per_channel(function, input, names, vectors, error):

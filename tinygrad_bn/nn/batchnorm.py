@@ -53,8 +53,10 @@ class _BatchNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def forward(self, x):
-        F._expect_tensors("batch_norm", ("input",), x)
-        self._check_input_dim(x)
+        if not isinstance(x, Tensor):
+            F._expect_tensors("batch_norm", ("input",), x)
+        if x.data.ndim not in self.input_dims:
+            self._check_input_dim(x)
         # the registries are read directly: a step of a small network is short
         # enough that Module.__getattr__ (one per name) would show in its time
         params, buffers = self._parameters, self._buffers

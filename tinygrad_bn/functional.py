@@ -369,7 +369,7 @@ def sigmoid(input):
     """1 / (1 + e^-x), elementwise."""
     if not isinstance(input, Tensor):
         _expect_tensors("sigmoid", ("input",), input)
-    return Sigmoid.apply(input._as_float())           # input.sigmoid(), without its call
+    return Sigmoid.apply(input if input.data.dtype.kind in "fc" else input._as_float())   # input.sigmoid()
 
 
 def relu(input):

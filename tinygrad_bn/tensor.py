@@ -122,8 +122,8 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def wrap(cls, array, device=None):
+    @staticmethod                   # (a staticmethod: called per op, it costs less than a classmethod)
+    def wrap(array, device=None):
         """A Tensor around ``array`` itself: no copy, no dtype change, no graph.
 
         (NumPy gives 0-d results as scalars, ``np.float32(3.0)``; they become

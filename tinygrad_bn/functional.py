@@ -10,6 +10,7 @@ import math
 import numpy
 
 from . import backend
+from .autograd import no_grad
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.batch_renorm import BatchRenorm
 from .ops.ghost_batch_norm import GhostBatchNorm
@@ -19,6 +20,7 @@ from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.binary_cross_entropy import BinaryCrossEntropy
 from .ops.elementwise import Sigmoid, Softplus
 from .ops.linear import Linear
+from .ops.embedding import Embedding
 from .tensor import Tensor, where
 
 
@@ -56,6 +58,76 @@ def linear(input, weight, bias=None):
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, (Tensor, type(None)))):
         _expect_tensors("linear", ("input", "weight", "bias"), input, weight, bias, required=2)
     return Linear.apply(input, weight, bias)          # which checks the shapes and dtypes
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Row ``input[...]`` of the table ``weight`` (num_embeddings, dim) for every index of
+    ``input`` (int64 or int32, any shape): shape input.shape + (dim,), as
+    ``torch.nn.functional.embedding``.  ``padding_idx``: that row gets no gradient.
+    ``max_norm``: every looked-up row whose ``norm_type``-norm exceeds it is first scaled,
+    in place, to norm max_norm (PyTorch's renorm, max_norm / (norm + 1e-7)).
+    ``scale_grad_by_freq``: each row's gradient divided by how often its index appears
+    in ``input``.  An index outside [0, num_embeddings) raises IndexError on every device."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        _expect_tensors("embedding", ("input", "weight"), input, weight, required=2)
+    if input.data.dtype not in (numpy.int64, numpy.int32):
+        raise RuntimeError(f"embedding(): expected indices of dtype int64 or int32 (Long, Int), got {input.dtype}")
+    if weight.data.ndim != 2:
+        raise RuntimeError(f"embedding(): 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
+                           f"{tuple(weight.shape)}")
+    if input.device != weight.device:
+        raise RuntimeError(f"embedding(): indices on {input.device} and weight on {weight.device}: expected "
+                           f"both on the same device")
+    if sparse:
+        raise NotImplementedError("embedding(): sparse=True needs sparse gradient tensors, which tinygrad_bn "
+                                  "does not have; use sparse=False")
+    count = weight.data.shape[0]
+    padding_idx = _padding_index(padding_idx, count)
+    index = input.data
+    outside = (index < 0) | (index >= count)
+
+    def out_of_range():
+        value = int(backend.to_numpy(index[outside]).ravel()[0])
+        return IndexError(f"index out of range in self: embedding index {value} is outside [0, {count}) "
+                          f"for a table of {count} rows")
+
+    if max_norm is None:
+        backend.check_later(outside.any(), out_of_range)   # on the GPU: read with the next read-back
+    else:                                                  # checked now: the renorm writes into weight
+        if bool(outside.any()):
+            raise out_of_range()
+        _renormalize_rows(weight, index, max_norm, norm_type)
+    return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))
+
+
+def _padding_index(padding_idx, count):
+    """``padding_idx`` as a row in [0, count) (a negative one counts from the end), as
+    PyTorch checks it (with an AssertionError); None stays None."""
+    if padding_idx is None:
+        return None
+    if not -count <= padding_idx < count:
+        raise AssertionError(f"Padding_idx must be within num_embeddings: got padding_idx={padding_idx} "
+                             f"for {count} embeddings")
+    return padding_idx + count if padding_idx < 0 else padding_idx
+
+
+def _renormalize_rows(weight, index, max_norm, norm_type):
+    """PyTorch's embedding_renorm_: each row of ``weight`` that ``index`` looks up and
+    whose norm_type-norm exceeds max_norm is scaled in place by max_norm / (norm + 1e-7)."""
+    xp = weight.xp
+    rows = xp.unique(index)
+    if rows.size == 0:
+        return
+    values = weight.data[rows]
+    magnitude = xp.abs(values)
+    if norm_type == math.inf:
+        norms = magnitude.max(axis=1)
+    else:
+        norms = (magnitude ** norm_type).sum(axis=1) ** (1 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1).astype(values.dtype)
+    with no_grad():
+        weight[Tensor.wrap(rows, weight.device)] = Tensor.wrap(values * scale[:, None], weight.device)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,

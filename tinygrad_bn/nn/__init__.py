@@ -3,6 +3,7 @@ from .module import Module, Parameter
 from .container import Sequential, ModuleList, ModuleDict
 from . import init, functional, utils
 from .linear import Linear
+from .embedding import Embedding
 from .conv import Conv2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .activation import Sigmoid, ReLU, Tanh, LeakyReLU, ELU, Softplus, Identity, Softmax, LogSoftmax

@@ -19,6 +19,7 @@ from .ops.normalization import Normalize, group_layout, layer_layout
 from .ops.cross_entropy import REDUCTIONS, CrossEntropy, NLLLoss
 from .ops.binary_cross_entropy import BinaryCrossEntropy
 from .ops.elementwise import Sigmoid, Softplus
+from .ops.special import GELU
 from .ops.linear import Linear
 from .ops.embedding import Embedding
 from .tensor import Tensor, where
@@ -469,6 +470,20 @@ def elu(input, alpha=1.0):
     _expect_tensors("elu", ("input",), input)
     _expect_floating("elu", input)
     return where(input > 0, input, alpha * (input.clamp(max=0.0).exp() - 1))
+
+
+def gelu(input, approximate="none"):
+    """x Phi(x), Phi the standard normal CDF, as ``torch.nn.functional.gelu``; with
+    ``approximate="tanh"`` the tanh form x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2
+    (ops/special.py)."""
+    if not isinstance(input, Tensor):
+        _expect_tensors("gelu", ("input",), input)
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    if input.data.dtype.kind != "f":
+        raise NotImplementedError(f"gelu(): not implemented for {input.dtype} input (floating point only, "
+                                  f"as in PyTorch)")
+    return GELU.apply(input, approximate)
 
 
 def softplus(input, beta=1.0, threshold=20.0):

@@ -16,7 +16,7 @@ def _method(name):
     return call
 
 
-_NAMES = ("exp log sqrt abs tanh sigmoid relu softmax log_softmax matmul mm "
+_NAMES = ("exp log sqrt abs tanh sigmoid erf relu softmax log_softmax matmul mm "
           "sum mean var std amax amin argmax argmin max min any all clamp clip "
           "reshape flatten squeeze unsqueeze transpose permute t chunk split gather "
           "isnan isinf isfinite masked_fill clone round numel norm topk sort argsort cumsum index_select prod").split()

@@ -676,6 +676,10 @@ class Tensor:
     def sigmoid(self):
         return ops.Sigmoid.apply(self._as_float())
 
+    def erf(self):
+        """The error function 2/sqrt(pi) int_0^x e^(-t^2) dt (ops/special.py)."""
+        return ops.Erf.apply(self._as_float())
+
     def relu(self):
         return ops.ReLU.apply(self)
 

@@ -24,6 +24,20 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class GELU(Module):
+    """y = x Phi(x), Phi the standard normal CDF; ``approximate="tanh"`` for the tanh form."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
 class LeakyReLU(Module):
     """y = x for x > 0, negative_slope * x otherwise."""
 

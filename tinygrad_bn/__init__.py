@@ -13,7 +13,7 @@ from .backend import (available_devices, get_default_device, set_default_device,
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
                        AnomalyError)
 from .tensor import Tensor, where, float16, float32, float64, int8, int16, int32, int64, uint8, bool_
-from .ops import concatenate, stack
+from .ops import concatenate, stack, einsum
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import (tensor, zeros, ones, full, empty, eye, arange, linspace, from_numpy, from_dlpack, zeros_like,
                        ones_like, full_like, empty_like, randn, rand, randn_like, rand_like, randint, randperm)

@@ -10,6 +10,7 @@ from .shape import (canonical_dim, canonical_dims, plain_index, reduce_to, Resha
 from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
 from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Softplus
 from .special import Erf, GELU
+from .einsum import Einsum, einsum
 from .select import Maximum, Minimum, Where, Clamp
 from .reduce import Sum, Mean, Var, Max, Min, Norm2, CumSum, Prod
 from .matmul import MatMul

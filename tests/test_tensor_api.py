@@ -272,9 +272,3 @@ def test_op_results_hold_arrays_even_when_0d(device, x):
         assert isinstance(out.data, type(t.data)) and out.shape == ()
         out.data[...] = 3.0
         assert out.item() == 3.0
-
-
-def test_repr_shows_values_dtype_and_graph(device):
-    x = tg.tensor([1.5], requires_grad=True, device=device)
-    assert "1.5" in repr(x) and "float32" in repr(x) and "requires_grad=True" in repr(x)
-    assert "grad_fn=<Mul>" in repr(x * 2)

@@ -22,6 +22,7 @@ from .namespace import maximum, minimum, is_tensor, isclose, allclose, equal
 from . import return_types, cuda, viz
 from . import nn, optim, functional
 from .serialization import save, load
+from .printing import set_printoptions
 from . import data
 from . import utils                      # torch.utils.data: DataLoader, Dataset, TensorDataset
 from . import models

@@ -21,7 +21,7 @@ import numpy
 
 from . import backend
 from .autograd import backward as _run_backward, is_grad_enabled
-from . import return_types
+from . import printing, return_types
 from .return_types import min_max
 
 float16, float32, float64 = numpy.float16, numpy.float32, numpy.float64
@@ -399,15 +399,7 @@ class Tensor:
         return self.data.__dlpack_device__()
 
     def __repr__(self):
-        extra = ""
-        if self.grad_fn is not None:
-            extra = f", grad_fn=<{type(self.grad_fn).__name__}>"
-        elif self._requires_grad:
-            extra = ", requires_grad=True"
-        if self.device != backend.CPU:
-            extra += f", device='{self.device}'"
-        body = numpy.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
-        return f"tensor({body}, dtype={self.dtype}{extra})"
+        return printing.tensor_repr(self)             # PyTorch's format (printing.py)
 
     def __format__(self, spec):
         """``f"{loss:.4f}"``: a one-element tensor formats as its number."""

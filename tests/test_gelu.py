@@ -65,12 +65,12 @@ def gelu_tanh_reference(a):
     return a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3))) / 2
 
 
-@given(x=tst.arrays(low=-6.0, high=6.0))
+@given(x=tst.arrays(low=-4.0, high=6.0))               # (far left gelu' ~ 0: gradcheck would prove nothing)
 def test_gelu(device, x):
     check_op(F.gelu, gelu_reference, [x], device)
 
 
-@given(x=tst.arrays(low=-6.0, high=6.0))
+@given(x=tst.arrays(low=-4.0, high=6.0))
 def test_gelu_tanh(device, x):
     check_op(lambda t: F.gelu(t, approximate="tanh"), gelu_tanh_reference, [x], device)
 

@@ -56,7 +56,7 @@ def _expect_dtype(function, input, names, *others):
 # ------------------------------------------------------------------ layers
 def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (..., in_features) and W of shape (out_features, in_features)."""
-    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, (Tensor, type(None)))):
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor))):
         _expect_tensors("linear", ("input", "weight", "bias"), input, weight, bias, required=2)
     return Linear.apply(input, weight, bias)          # which checks the shapes and dtypes
 

@@ -15,7 +15,7 @@
 See docs/data.md.  scikit-learn (for Digits) is imported only when Digits is used.
 """
 from .cifar10 import CIFAR10, cifar10_available, download_cifar10, find_cifar10
-from .dataset import ArrayDataset, Dataset, TensorDataset
+from .dataset import ArrayDataset, Dataset, Subset, TensorDataset, random_split
 from .digits import Digits
 from .download import DownloadError
 from .errors import DataFormatError

@@ -6,10 +6,12 @@ example per row, or one image tensor (C, H, W) per leading index) and
 with ``ArrayDataset(x, y)``.  ``TensorDataset(x, y, ...)`` holds Tensors that
 share their first dimension, and ``Dataset`` is the base of a map-style data
 set of one's own (``__getitem__`` and ``__len__``), as in ``torch.utils.data``.
-``DataLoader`` batches all three (see loader.py).
+``Subset`` and ``random_split`` select and split any of them.  ``DataLoader``
+batches all of them (see loader.py).
 """
 import numpy
 
+from .. import backend
 from ..tensor import Tensor
 
 
@@ -46,6 +48,47 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The examples ``indices`` of ``dataset``, in that order: ``subset[i] ==
+    dataset[indices[i]]`` (``torch.utils.data.Subset``)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, (list, tuple)):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, seed=None):
+    """Split ``dataset`` into non-overlapping ``Subset``s of the given ``lengths``, drawn
+    in one random permutation, as ``torch.utils.data.random_split``.  ``lengths`` are
+    counts that add up to ``len(dataset)``, or fractions that add up to 1: each split
+    gets floor(fraction * n) examples and the remainder goes one by one to the splits
+    in order.  The permutation comes from a generator seeded with ``seed``, or from the
+    library's (``tg.manual_seed``) when ``seed`` is None (torch takes ``generator=``)."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+        counts = [int(f * n) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if any(not float(k).is_integer() or k < 0 for k in lengths) or sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
+                         f"dataset ({n}); give counts that add up to it or fractions that add up to 1")
+    order = (numpy.random.default_rng(seed) if seed is not None else backend.rng()).permutation(n).tolist()
+    splits, start = [], 0
+    for k in lengths:
+        splits.append(Subset(dataset, order[start:start + int(k)]))
+        start += int(k)
+    return splits
 
 
 def _describe(value):

@@ -19,7 +19,7 @@ def _method(name):
 _NAMES = ("exp log sqrt abs tanh sigmoid erf relu softmax log_softmax matmul mm "
           "sum mean var std amax amin argmax argmin max min any all clamp clip "
           "reshape flatten squeeze unsqueeze transpose permute t chunk split gather "
-          "isnan isinf isfinite masked_fill clone round numel norm topk sort argsort cumsum index_select prod").split()
+          "isnan isinf isfinite masked_fill clone round numel norm topk sort argsort cumsum index_select prod scatter scatter_add").split()
 
 globals().update({name: _method(name) for name in _NAMES})
 __all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal"]

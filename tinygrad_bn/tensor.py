@@ -872,10 +872,63 @@ class Tensor:
         if index.dtype.kind not in "iu" or index.ndim != self.ndim:
             raise TypeError(f"gather(): index must be an integer tensor with {self.ndim} dims, "
                             f"got {index.dtype} with {index.ndim}")
+        return self[self._index_grid(axis, index)]
+
+    def _index_grid(self, axis, index):
+        """The advanced index that pairs index[i][j][k] with its own position but for ``axis``
+        ((i, index[i][j][k], k) for axis 1): what gather reads and scatter writes."""
         grid = [self.xp.arange(n).reshape((1,) * i + (n,) + (1,) * (index.ndim - i - 1))
                 for i, n in enumerate(index.shape)]
         grid[axis] = index
-        return self[tuple(grid)]
+        return tuple(grid)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """A copy of self with out[i][index[i][j][k]][k] = src[i][j][k] for dim = 1, as
+        ``torch.scatter`` (``src`` a Tensor, or a number as ``value``).  Where an index
+        repeats, one of its sources is written.  dL/dself is dL/dout with the written places
+        zero; dL/dsrc is dL/dout gathered at them."""
+        grid, values = self._scatter_operands("scatter", dim, index, value if src is None else src, reduce)
+        return ops.IndexPut.apply(self, grid, values)
+
+    def scatter_add(self, dim, index, src):
+        """self with src[i][j][k] added at out[i][index[i][j][k]][k] for dim = 1 (repeated
+        indices accumulate), as ``torch.scatter_add``.  dL/dself = dL/dout; dL/dsrc is
+        dL/dout gathered at the places."""
+        grid, values = self._scatter_operands("scatter_add", dim, index, src, None)
+        return self + ops.IndexAdd.apply(values, grid, self.shape)
+
+    def _scatter_operands(self, name, dim, index, src, reduce):
+        """(the index grid, the values to write) of scatter and scatter_add, after PyTorch's
+        checks; an index outside its dim raises IndexError at once, on every device."""
+        if reduce is not None:
+            raise NotImplementedError(f"{name}(): reduce= is not supported; use scatter_add for 'add'")
+        axis = ops.canonical_dim(dim, self.ndim)
+        if not isinstance(index, Tensor) or index.dtype != numpy.int64:
+            raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {_describe_index(index)}")
+        if index.ndim != self.ndim:
+            raise RuntimeError(f"{name}(): Index tensor must have the same number of dimensions as self tensor "
+                               f"({index.ndim} and {self.ndim})")
+        limits = [n if d != axis else None for d, n in enumerate(self.shape)]
+        if isinstance(src, Tensor):
+            if src.ndim != self.ndim or src.dtype != self.dtype:
+                raise RuntimeError(f"{name}(): Expected src of self's dtype {self.dtype} and {self.ndim} dims, "
+                                   f"got {src.dtype} with {src.ndim}")
+            values = src[tuple(slice(0, n) for n in index.shape)]     # the part of src that index covers
+            limits = [n if m is None else min(n, m) for n, m in zip(src.shape, limits)]
+        elif isinstance(src, numbers.Number) and name == "scatter":
+            values = Tensor.wrap(self.xp.asarray(src, dtype=self.dtype), self.device)
+        else:
+            raise TypeError(f"{name}(): src must be a Tensor{' or a number' if name == 'scatter' else ''}, "
+                            f"got {type(src).__name__}")
+        if any(m is not None and n > m for n, m in zip(index.shape, limits)):
+            raise RuntimeError(f"{name}(): Expected index {tuple(index.shape)} to be smaller than self "
+                               f"{tuple(self.shape)} apart from dimension {axis} and to be smaller size than src")
+        size, where = self.shape[axis], index.data
+        outside = (where < 0) | (where >= size)
+        if bool(outside.any()):
+            bad = int(backend.to_numpy(where[outside]).ravel()[0])
+            raise IndexError(f"{name}(): index {bad} is out of bounds for dimension {axis} with size {size}")
+        return self._index_grid(axis, where), values
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
@@ -1025,6 +1078,17 @@ class Tensor:
 
     def relu_(self):
         return inplace.modify(self, "relu_", lambda x: x.relu())
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        """``scatter``, in place."""
+        source = value if src is None else src
+        if isinstance(source, Tensor):
+            return inplace.modify(self, "scatter_", lambda x, v: x.scatter(dim, index, v, reduce=reduce), source)
+        return inplace.modify(self, "scatter_", lambda x: x.scatter(dim, index, source, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        """``scatter_add``, in place."""
+        return inplace.modify(self, "scatter_add_", lambda x, v: x.scatter_add(dim, index, v), src)
 
     def masked_fill_(self, mask, value):
         return inplace.modify(self, "masked_fill_", lambda x: x.masked_fill(mask, value))

@@ -22,6 +22,7 @@ from .ops.elementwise import Sigmoid, Softplus
 from .ops.special import GELU
 from .ops.linear import Linear
 from .ops.embedding import Embedding
+from .ops.shape import outside_range
 from .tensor import Tensor, where
 
 
@@ -86,17 +87,16 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     count = weight.data.shape[0]
     padding_idx = _padding_index(padding_idx, count)
     index = input.data
-    outside = (index < 0) | (index >= count)
+    outside, first = outside_range(index, count)
 
     def out_of_range():
-        value = int(backend.to_numpy(index[outside]).ravel()[0])
-        return IndexError(f"index out of range in self: embedding index {value} is outside [0, {count}) "
+        return IndexError(f"index out of range in self: embedding index {first()} is outside [0, {count}) "
                           f"for a table of {count} rows")
 
     if max_norm is None:
-        backend.check_later(outside.any(), out_of_range)   # on the GPU: read with the next read-back
+        backend.check_later(outside, out_of_range)         # on the GPU: read with the next read-back
     else:                                                  # checked now: the renorm writes into weight
-        if bool(outside.any()):
+        if bool(outside):
             raise out_of_range()
         _renormalize_rows(weight, index, max_norm, norm_type)
     return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))

@@ -924,10 +924,9 @@ class Tensor:
             raise RuntimeError(f"{name}(): Expected index {tuple(index.shape)} to be smaller than self "
                                f"{tuple(self.shape)} apart from dimension {axis} and to be smaller size than src")
         size, where = self.shape[axis], index.data
-        outside = (where < 0) | (where >= size)
-        if bool(outside.any()):
-            bad = int(backend.to_numpy(where[outside]).ravel()[0])
-            raise IndexError(f"{name}(): index {bad} is out of bounds for dimension {axis} with size {size}")
+        outside, first = ops.outside_range(where, size)
+        if bool(outside):
+            raise IndexError(f"{name}(): index {first()} is out of bounds for dimension {axis} with size {size}")
         return self._index_grid(axis, where), values
 
     # ------------------------------------------------------------ shapes

@@ -4,7 +4,7 @@ back, so each op's backward is (a sum of) another op of this file."""
 import numpy
 
 from ..autograd import Function
-from ..backend import CUDA, scatter_add
+from ..backend import CUDA, scatter_add, to_numpy
 from ..tensor import Tensor
 
 
@@ -56,6 +56,14 @@ def plain_index(index, tensor):
     if tensor.device == CUDA:
         _check_bounds(parts, tensor.shape)
     return parts if isinstance(index, tuple) else parts[0]
+
+
+def outside_range(index, size):
+    """(a 0-d boolean array: whether some entry of the integer array ``index`` lies outside
+    [0, size), negative ones included; a function that reads the first such entry back
+    to the host), for the errors of lookups that take no negative index."""
+    outside = (index < 0) | (index >= size)
+    return outside.any(), lambda: int(to_numpy(index[outside]).ravel()[0])
 
 
 def _check_bounds(parts, shape):

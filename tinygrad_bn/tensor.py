@@ -20,7 +20,7 @@ import numbers
 import numpy
 
 from . import backend
-from .autograd import backward as _run_backward, is_grad_enabled
+from .autograd import backward as _run_backward
 from . import printing, return_types
 from .return_types import min_max
 

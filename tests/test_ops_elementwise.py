@@ -1,5 +1,7 @@
 """Unary elementwise ops: forward against NumPy, gradcheck and gradgradcheck;
-sigmoid's stability for large |x|; derivatives at the kinks (PyTorch's choices)."""
+sigmoid's stability for large |x|; derivatives at the kinks (PyTorch's choices);
+the piecewise-constant functions (floor, ceil, trunc, round, sign) and their
+zero gradient; atan2; the in-place forms; integer inputs."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -29,6 +31,26 @@ UNARY = {
                    tst.arrays(min_magnitude=0.01)),
     "leaky_relu_0.2": (lambda t: t.leaky_relu(0.2), lambda a: np.where(a > 0, a, 0.2 * a),
                        tst.arrays(min_magnitude=0.01)),
+    "log1p": (lambda t: t.log1p(), np.log1p, tst.arrays(low=-0.9, high=3.0)),
+    "expm1": (lambda t: t.expm1(), np.expm1, tst.arrays()),
+    "log2": (lambda t: t.log2(), np.log2, tst.arrays(low=0.1, high=3.0)),
+    "log10": (lambda t: t.log10(), np.log10, tst.arrays(low=0.1, high=3.0)),
+    "reciprocal": (lambda t: t.reciprocal(), lambda a: 1 / a, tst.arrays(min_magnitude=0.2)),
+    "rsqrt": (lambda t: t.rsqrt(), lambda a: 1 / np.sqrt(a), tst.arrays(low=0.1, high=3.0)),
+    "square": (lambda t: t.square(), np.square, tst.arrays(min_magnitude=0.1)),   # 0 at 0
+    "frac": (lambda t: t.frac(), lambda a: a - np.trunc(a),                 # away from its jumps
+             tst.arrays(low=-0.95, high=0.95, min_magnitude=0.05)),
+    "sin": (lambda t: t.sin(), np.sin, tst.arrays()),
+    "cos": (lambda t: t.cos(), np.cos, tst.arrays(min_magnitude=0.1)),   # cos'(0) = 0
+    "tan": (lambda t: t.tan(), np.tan, tst.arrays(low=-1.2, high=1.2)),
+    "asin": (lambda t: t.asin(), np.arcsin, tst.arrays(low=-0.9, high=0.9)),
+    "acos": (lambda t: t.acos(), np.arccos, tst.arrays(low=-0.9, high=0.9)),
+    "atan": (lambda t: t.atan(), np.arctan, tst.arrays()),
+    "sinh": (lambda t: t.sinh(), np.sinh, tst.arrays()),
+    "cosh": (lambda t: t.cosh(), np.cosh, tst.arrays(min_magnitude=0.1)),
+    "asinh": (lambda t: t.asinh(), np.arcsinh, tst.arrays()),
+    "acosh": (lambda t: t.acosh(), np.arccosh, tst.arrays(low=1.1, high=3.0)),
+    "atanh": (lambda t: t.atanh(), np.arctanh, tst.arrays(low=-0.9, high=0.9)),
 }
 
 
@@ -83,3 +105,100 @@ def test_second_derivative_of_tanh_is_closed_form(device):
     t = np.tanh(np.linspace(-2.0, 2.0, 5))
     np.testing.assert_allclose(first.detach().numpy(), 1 - t ** 2, rtol=1e-12)
     np.testing.assert_allclose(second.numpy(), -2 * t * (1 - t ** 2), rtol=1e-12, atol=1e-15)
+
+
+@given(y=tst.arrays(shape=(3, 4), min_magnitude=0.1), x=tst.arrays(shape=(4,), min_magnitude=0.1))
+def test_atan2_values_and_gradients(device, y, x):
+    """The angle of (x, y), broadcast; the partial derivatives x / r^2 and -y / r^2.
+    (y stays away from 0, where the angle jumps from pi to -pi for x < 0.)"""
+    check_op(lambda a, b: tg.atan2(a, b), np.arctan2, [y, x], device)
+
+
+ROUNDING = {"floor": np.floor, "ceil": np.ceil, "trunc": np.trunc, "round": np.round, "sign": np.sign}
+
+
+@pytest.mark.parametrize("name", ROUNDING)
+@given(a=tst.arrays(low=-5.0, high=5.0))
+def test_piecewise_constant_functions_have_zero_gradient(device, name, a):
+    """NumPy's values; the output is in the graph (requires grad, as in torch) and the
+    gradient that reaches x through it is 0, as the numerical derivative between jumps."""
+    x = leaves([a], device)[0]
+    y = getattr(x, name)()
+    np.testing.assert_array_equal(y.detach().numpy(), ROUNDING[name](a))
+    assert y.requires_grad and y.dtype == np.float64
+    (y * x).backward(tg.ones(a.shape, dtype=tg.float64, device=device))
+    np.testing.assert_array_equal(x.grad.numpy(), ROUNDING[name](a))   # d(f(x) x)/dx = f(x) + 0
+
+
+def test_round_halves_to_even_and_to_decimals(device):
+    x = tg.tensor([0.5, 1.5, 2.5, -0.5, -1.5, 2.567], device=device)
+    assert x.round().tolist() == [0.0, 2.0, 2.0, -0.0, -2.0, 3.0]
+    assert x.round(decimals=2).tolist()[-1] == pytest.approx(2.57)
+    assert tg.round(x, decimals=1).tolist()[:2] == [0.5, 1.5]
+
+
+def test_integer_inputs_follow_torch(device):
+    """Whole numbers stay integers under rounding and square; the transcendental
+    functions and reciprocal give float32."""
+    n = tg.tensor([-3, 0, 2], device=device)
+    for name in ("floor", "ceil", "trunc", "round", "sign", "square"):
+        out = getattr(n, name)()
+        assert out.dtype == tg.int64, name
+    assert n.sign().tolist() == [-1, 0, 1] and n.square().tolist() == [9, 0, 4]
+    assert n.floor() is not n and n.floor().data is not n.data
+    positive = tg.tensor([1, 3], device=device)
+    for name in ("sin", "cos", "atan", "log1p", "expm1", "sinh", "reciprocal", "rsqrt", "log2"):
+        assert getattr(positive, name)().dtype == tg.float32, name
+    assert positive.reciprocal().tolist()[1] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("name", ["sin", "log1p", "floor", "round", "rsqrt", "atanh"])
+def test_in_place_forms_write_into_the_tensor(device, name):
+    a = np.array([0.25, 0.5, 0.75])
+    x = tg.tensor(a, device=device)
+    view = x[1:]
+    expected = getattr(x, name)().numpy()
+    assert getattr(x, name + "_")() is x
+    np.testing.assert_array_equal(x.numpy(), expected)
+    np.testing.assert_array_equal(view.numpy(), expected[1:])      # views see it
+    assert x._version[0] == 1
+
+
+def test_in_place_form_of_a_float_function_refuses_an_integer_tensor(device):
+    n = tg.tensor([1, 2], device=device)
+    with pytest.raises(RuntimeError, match="float32 can't be cast to the desired output type int64"):
+        n.sin_()
+    assert n.tolist() == [1, 2]
+
+
+def test_in_place_forms_are_differentiated_in_a_graph(device):
+    """h = 2w, then h.exp_(): d sum(exp(2w)) / dw = 2 exp(2w)."""
+    w = leaves([np.array([0.1, -0.3])], device)[0]
+    h = w * 2
+    h.exp_()
+    h.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.exp(2 * np.array([0.1, -0.3])), rtol=1e-14)
+
+
+def test_outside_the_domain_gives_nan_without_a_warning(device):
+    x = tg.tensor([2.0, 0.5], device=device)
+    assert np.isnan(x.asin().numpy()[0]) and np.isnan(x.acosh().numpy()[1])
+    assert np.isnan(x.atanh().numpy()[0]) and np.isnan(x.acos().numpy()[0])
+
+
+@pytest.mark.parametrize("name", ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+                                  "acosh", "atanh", "log1p", "expm1", "log2", "log10", "reciprocal",
+                                  "rsqrt", "square", "frac", "floor", "ceil", "trunc", "round", "sign"])
+def test_values_and_gradients_match_torch(name):
+    torch = pytest.importorskip("torch")
+    domain = {"asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "atanh": (-0.9, 0.9), "acosh": (1.1, 3.0),
+              "log1p": (-0.9, 3.0), "log2": (0.1, 3.0), "log10": (0.1, 3.0), "rsqrt": (0.1, 3.0),
+              "tan": (-1.2, 1.2)}.get(name, (-3.0, 3.0))
+    a = np.random.default_rng(len(name)).uniform(*domain, size=(3, 5))
+    upstream = np.random.default_rng(1).normal(size=(3, 5))
+    x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = getattr(tg, name)(x), getattr(torch, name)(tx)
+    y.backward(tg.tensor(upstream))
+    ty.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13, atol=1e-15)

@@ -203,6 +203,46 @@ def test_comparison_methods_and_logic(device):
     assert m.any().item() and not m.all().item() and m.all(0).dtype == tg.bool_
     with pytest.raises(TypeError, match="boolean and integer"):
         tg.tensor([1.0]) & tg.tensor([1.0])
+    z = tg.tensor([0.0, 2.0, 0.0, -1.0], device=device)
+    w = tg.tensor([0, 0, 5, 7], device=device)
+    assert z.logical_and(w).tolist() == [False, False, False, True]       # any dtypes: nonzero is true
+    assert tg.logical_or(z, w).tolist() == [False, True, True, True]
+    assert tg.logical_xor(z, w).tolist() == [False, True, True, False]
+    assert tg.eq(a, b).tolist() == a.eq(b).tolist() and tg.greater(a, 1).tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+def test_div_rounding_modes_follow_their_definitions(device, mode):
+    """trunc rounds the quotient toward zero, floor down; two integer tensors keep
+    an integer result, any float makes it float (torch's rule)."""
+    a, b = np.array([-7, 7, 6, -6, 5, 0]), np.array([2, -2, 3, 4, -5, 3])
+    exact = a / b
+    expected = {None: exact, "trunc": np.trunc(exact), "floor": np.floor(exact)}[mode]
+    ints = tg.div(tg.tensor(a, device=device), tg.tensor(b, device=device), rounding_mode=mode)
+    floats = tg.tensor(a.astype(float), device=device).div(tg.tensor(b, device=device), rounding_mode=mode)
+    np.testing.assert_array_equal(ints.numpy(), expected)
+    np.testing.assert_allclose(floats.numpy(), expected, rtol=1e-7)
+    assert ints.dtype == (tg.float32 if mode is None else tg.int64) and floats.dtype == tg.float64
+    assert tg.tensor(-7, device=device).div(2, rounding_mode=mode).item() == expected[0]
+
+
+def test_div_rounding_mode_errors(device):
+    with pytest.raises(ValueError, match="rounding_mode to be one of None, 'trunc', or 'floor'"):
+        tg.tensor([1.0], device=device).div(2, rounding_mode="round")
+    with pytest.raises(ZeroDivisionError):
+        tg.tensor([1], device=device).div(tg.tensor([0], device=device), rounding_mode="floor")
+
+
+def test_div_rounding_modes_match_torch():
+    torch = pytest.importorskip("torch")
+    a, b = np.arange(-9, 10), np.array([4, -3, 5, -7, 2, 3, -2, 9, 6, -4, 3, 7, -5, 2, 8, -3, 4, 5, -6])
+    for mode in ("trunc", "floor"):
+        ours = tg.div(tg.tensor(a), tg.tensor(b), rounding_mode=mode)
+        theirs = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+        assert ours.tolist() == theirs.tolist()
+        ours = tg.div(tg.tensor(a * 1.5), 2.5, rounding_mode=mode)
+        theirs = torch.div(torch.tensor(a * 1.5, dtype=torch.float32), 2.5, rounding_mode=mode)
+        assert ours.tolist() == theirs.tolist()
 
 
 def test_nan_checks_and_masked_fill(device):
@@ -334,8 +374,11 @@ def test_matmul_refuses_mixed_dtypes_as_torch_does(device):
 # ------------------------------------------------------------------ tg.* functions and creation
 def test_namespace_functions_call_the_methods(device):
     x = tg.tensor([[1.0, -2.0], [3.0, 0.5]], device=device)
-    for name in ("exp", "abs", "tanh", "sigmoid", "relu"):
+    for name in ("exp", "abs", "tanh", "sigmoid", "relu", "sin", "floor", "square", "neg", "reciprocal"):
         np.testing.assert_array_equal(getattr(tg, name)(x).numpy(), getattr(x, name)().numpy())
+    for name in ("add", "sub", "mul", "div", "pow", "atan2", "multiply", "true_divide", "lt", "maximum"):
+        np.testing.assert_array_equal(getattr(tg, name)(x, x.T).numpy(), getattr(x, name)(x.T).numpy())
+    assert tg.add(x, 1, alpha=2).tolist() == [[3.0, 0.0], [5.0, 2.5]]
     np.testing.assert_array_equal(tg.softmax(x, dim=0).numpy(), x.softmax(0).numpy())
     np.testing.assert_array_equal(tg.matmul(x, x).numpy(), (x @ x).numpy())
     assert tg.argmax(x).item() == 2 and tg.sum(x, dim=1).tolist() == [-1.0, 3.5]

@@ -19,7 +19,12 @@ def _method(name):
 _NAMES = ("exp log sqrt abs tanh sigmoid erf relu softmax log_softmax matmul mm "
           "sum mean var std amax amin argmax argmin max min any all clamp clip "
           "reshape flatten squeeze unsqueeze transpose permute t chunk split gather "
-          "isnan isinf isfinite masked_fill clone round numel norm topk sort argsort cumsum index_select prod scatter scatter_add").split()
+          "isnan isinf isfinite masked_fill clone round numel norm topk sort argsort cumsum index_select prod scatter scatter_add "
+          "add sub subtract mul multiply div divide true_divide pow neg negative reciprocal rsqrt square "
+          "log1p expm1 log2 log10 sin cos tan asin acos atan atan2 arcsin arccos arctan arctan2 "
+          "sinh cosh asinh acosh atanh arcsinh arccosh arctanh floor ceil trunc fix frac sign sgn "
+          "eq ne lt le gt ge less less_equal greater greater_equal not_equal "
+          "logical_not logical_and logical_or logical_xor").split()
 
 globals().update({name: _method(name) for name in _NAMES})
 __all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal"]

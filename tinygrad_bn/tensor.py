@@ -586,6 +586,16 @@ class Tensor:
     def logical_not(self):
         return Tensor.wrap(self.xp.logical_not(self.data), self.device)
 
+    def logical_and(self, other):
+        """Elementwise "both nonzero", a boolean tensor (any dtypes)."""
+        return self._compare(other, self.xp.logical_and)
+
+    def logical_or(self, other):
+        return self._compare(other, self.xp.logical_or)
+
+    def logical_xor(self, other):
+        return self._compare(other, self.xp.logical_xor)
+
     def isnan(self):
         return Tensor.wrap(self.xp.isnan(self.data), self.device)
 
@@ -630,8 +640,25 @@ class Tensor:
     def mul(self, other):
         return self * other
 
-    def div(self, other):
-        return self / other
+    def div(self, other, *, rounding_mode=None):
+        """self / other; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient
+        (toward zero, or down), and two integer tensors then give an integer tensor, as in torch."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                             f"'{rounding_mode}'")
+        divisor = self._operand(other)
+        if self.data.dtype.kind in "iu" and divisor.data.dtype.kind in "iu":
+            if bool((divisor.data == 0).any()):
+                raise ZeroDivisionError("ZeroDivisionError: integer division by zero")
+            quotient = self.xp.floor_divide(self.data, divisor.data)
+            if rounding_mode == "trunc":      # floor, moved up by one where the signs differ and it is not exact
+                inexact = (quotient * divisor.data != self.data) & ((self.data < 0) != (divisor.data < 0))
+                quotient = quotient + inexact
+            return Tensor.wrap(quotient, self.device)
+        quotient = self / divisor
+        return quotient.trunc() if rounding_mode == "trunc" else quotient.floor()
 
     def pow(self, exponent):
         return self ** exponent
@@ -639,7 +666,7 @@ class Tensor:
     def neg(self):
         return -self
 
-    multiply, divide, subtract, negative = mul, div, sub, neg
+    multiply, divide, subtract, negative, true_divide = mul, div, sub, neg, div
 
     def _as_float(self):
         """Self, or for integer input a float32 copy: exp, log, ... of integers are float32, as in torch."""
@@ -672,6 +699,99 @@ class Tensor:
         """The error function 2/sqrt(pi) int_0^x e^(-t^2) dt (ops/special.py)."""
         return ops.Erf.apply(self._as_float())
 
+    def log1p(self):
+        """ln(1 + x), accurate for small x."""
+        return ops.Log1p.apply(self._as_float())
+
+    def expm1(self):
+        """e^x - 1, accurate for small x."""
+        return ops.Expm1.apply(self._as_float())
+
+    def log2(self):
+        return ops.LogBase.apply(self._as_float(), 2)
+
+    def log10(self):
+        return ops.LogBase.apply(self._as_float(), 10)
+
+    def reciprocal(self):
+        """1 / x (a float tensor for integer input, as in torch)."""
+        return 1 / self._as_float()
+
+    def rsqrt(self):
+        """1 / sqrt(x)."""
+        return 1 / self._as_float().sqrt()
+
+    def square(self):
+        """x * x (integers stay integers, as in torch)."""
+        return self * self
+
+    # the circular and hyperbolic functions (ops/trigonometric.py), NumPy's arc- names as aliases
+    def sin(self):
+        return ops.Sin.apply(self._as_float())
+
+    def cos(self):
+        return ops.Cos.apply(self._as_float())
+
+    def tan(self):
+        return ops.Tan.apply(self._as_float())
+
+    def asin(self):
+        return ops.Asin.apply(self._as_float())
+
+    def acos(self):
+        return ops.Acos.apply(self._as_float())
+
+    def atan(self):
+        return ops.Atan.apply(self._as_float())
+
+    def atan2(self, other):
+        """The angle of the point (other, self) in (-pi, pi]: ``torch.atan2(y, x)``."""
+        return self._as_float()._binary(ops.Atan2, other)
+
+    def sinh(self):
+        return ops.Sinh.apply(self._as_float())
+
+    def cosh(self):
+        return ops.Cosh.apply(self._as_float())
+
+    def asinh(self):
+        return ops.Asinh.apply(self._as_float())
+
+    def acosh(self):
+        return ops.Acosh.apply(self._as_float())
+
+    def atanh(self):
+        return ops.Atanh.apply(self._as_float())
+
+    arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh = asin, acos, atan, atan2, asinh, acosh, atanh
+
+    # piecewise constant (ops/rounding.py): part of the graph, with a zero gradient, as in torch
+    def floor(self):
+        return ops.Rounding.apply(self, "floor", 0)
+
+    def ceil(self):
+        return ops.Rounding.apply(self, "ceil", 0)
+
+    def trunc(self):
+        """Rounded toward zero."""
+        return ops.Rounding.apply(self, "trunc", 0)
+
+    fix = trunc
+
+    def round(self, decimals=0):
+        """Rounded to ``decimals`` places, halves to even."""
+        return ops.Rounding.apply(self, "round", decimals)
+
+    def sign(self):
+        """-1, 0 or 1 by the sign of each element."""
+        return ops.Rounding.apply(self, "sign", 0)
+
+    sgn = sign
+
+    def frac(self):
+        """x - trunc(x): the fractional part, with the sign of x; dL/dx = dL/dy."""
+        return self - self.trunc()
+
     def relu(self):
         return ops.ReLU.apply(self)
 
@@ -695,11 +815,6 @@ class Tensor:
         return ops.Clamp.apply(self, min, max)
 
     clip = clamp
-
-    def round(self, decimals=0):
-        """Rounded to ``decimals`` places, halves to even (no gradient flows: the
-        derivative is 0 almost everywhere)."""
-        return Tensor.wrap(self.xp.round(self.data, decimals), self.device)
 
     def masked_fill(self, mask, value):
         """self with ``value`` where the boolean ``mask`` is true; no gradient reaches self there."""
@@ -1075,9 +1190,6 @@ class Tensor:
 
     clip_ = clamp_
 
-    def relu_(self):
-        return inplace.modify(self, "relu_", lambda x: x.relu())
-
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
         """``scatter``, in place."""
         source = value if src is None else src
@@ -1112,6 +1224,21 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0):
         """Fill with draws from N(mean, std^2) (the library's seeded generator)."""
         return inplace.fill(self, "normal_", backend.rng().normal(mean, std, self.shape))
+
+
+def _in_place(name):
+    """``x.name_(...)``: ``x.name(...)`` written into x (inplace.modify)."""
+    def method(self, *args, **kwargs):
+        return inplace.modify(self, name + "_", lambda x: getattr(x, name)(*args, **kwargs))
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``{name}``, in place."
+    return method
+
+
+for _name in ("exp log log1p expm1 log2 log10 sqrt rsqrt reciprocal square abs neg negative sigmoid tanh relu "
+              "sin cos tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh "
+              "floor ceil trunc fix frac round sign sgn").split():
+    setattr(Tensor, _name + "_", _in_place(_name))
 
 
 def _correction(unbiased, correction):

@@ -8,8 +8,10 @@ differentiated when ``create_graph=True``).
 from .shape import (canonical_dim, canonical_dims, outside_range, plain_index, reduce_to, Reshape, Permute,
                     BroadcastTo, GetItem, IndexAdd, IndexPut, Repeat, Concatenate, Stack, concatenate, stack)
 from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
-from .elementwise import Exp, Log, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Softplus
+from .elementwise import Exp, Log, LogBase, Log1p, Expm1, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Softplus
 from .special import Erf, GELU
+from .trigonometric import Sin, Cos, Tan, Asin, Acos, Atan, Atan2, Sinh, Cosh, Asinh, Acosh, Atanh
+from .rounding import Rounding
 from .einsum import Einsum, einsum
 from .select import Maximum, Minimum, Where, Clamp
 from .reduce import Sum, Mean, Var, Max, Min, Norm2, CumSum, Prod

@@ -4,6 +4,8 @@ Where the derivative is easiest to write with the output (exp, sqrt, tanh,
 sigmoid), forward saves the output tensor; backward then uses it as a Tensor,
 so second derivatives flow through it as well.
 """
+import math
+
 from .. import backend
 from ..autograd import Function, formula
 from ..tensor import Tensor, where
@@ -36,6 +38,51 @@ class Log(Function):
     def backward(ctx, grad):
         x, = ctx.saved_tensors
         return grad / x
+
+
+class LogBase(Function):
+    """y = log_b x for b = 2 or 10.   dL/dx = dL/dy / (x ln b)."""
+
+    @staticmethod
+    def forward(ctx, x, base):
+        ctx.save_for_backward(x)
+        ctx.base = base
+        return x.xp.log2(x.data) if base == 2 else x.xp.log10(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (x * math.log(ctx.base)), None
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x.   dL/dx = dL/dy / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.xp.log1p(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+class Expm1(Function):
+    """y = e^x - 1, accurate for small x.   dL/dx = dL/dy * (y + 1)."""
+
+    @staticmethod
+    @backend.overflow_ignored()
+    def forward(ctx, x):
+        y = Tensor.wrap(x.xp.expm1(x.data), x.device)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * (y + 1)
 
 
 class Sqrt(Function):

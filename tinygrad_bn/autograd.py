@@ -25,6 +25,7 @@ which is what makes second derivatives possible.
 """
 import heapq
 import itertools
+import weakref
 
 from . import backend
 
@@ -148,6 +149,8 @@ class Function:
 
     inputs = None            # the arguments of forward; None once the graph is freed
     next_functions = ()
+    _hooks = None            # the output tensor's gradient hooks (register_hook, retain_grad), if any
+    _retained = None         # weak reference to the output tensor, if it retains its gradient
     _saved = ()
     _saved_versions = ()
 
@@ -289,6 +292,7 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
     handed_out = {id(_memory_owner(grad.data))}   # arrays a new .grad must not share: the caller's gradient,
     try:                                          # and each one already given to a leaf in this pass
         if root.grad_fn is None:             # the root is itself a leaf
+            grad = _run_leaf_hooks(root, grad)
             if capture is None:
                 _accumulate(root, grad, create_graph, handed_out)
             elif id(root) in capture:
@@ -298,9 +302,12 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
         needed = None if capture is None else _nodes_leading_to(node, capture)
         pending = {node: grad}               # node -> gradient of its output, summed so far
         ready = [(-node.sequence_nr, node)]  # heap: the most recently created node first
+        hooked_leaves = {}                   # leaf with hooks -> its gradient, summed until the end
         while ready:
             node = heapq.heappop(ready)[1]
             grad_out = pending.pop(node)
+            if node._hooks is not None and (capture is None or node in needed or id(node) in capture):
+                grad_out = _run_output_hooks(node, grad_out, create_graph, handed_out)  # its gradient is complete
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = grad_out
@@ -324,7 +331,9 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
                 if g.data.shape != a.data.shape or g.data.dtype != a.data.dtype:
                     g = _fit_to_input(node, g, a)
                 if isinstance(edge, Tensor):   # a leaf: its .grad accumulates
-                    if capture is None:
+                    if edge._hooks:
+                        hooked_leaves[edge] = _add(hooked_leaves.get(edge), g, create_graph)
+                    elif capture is None:
                         _accumulate(edge, g, create_graph, handed_out)
                     elif id(edge) in capture:
                         capture[id(edge)] = _add(capture[id(edge)], g, create_graph)
@@ -336,8 +345,70 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
             if not retain_graph:
                 node.inputs = None
                 node._saved = None
+        for leaf, g in hooked_leaves.items():   # a leaf's hooks see the sum of all its gradients
+            g = _run_leaf_hooks(leaf, g)
+            if capture is None:
+                _accumulate(leaf, g, create_graph, handed_out)
+            elif id(leaf) in capture:
+                capture[id(leaf)] = g
     finally:
         _GradMode.enabled = previous
+
+
+# ------------------------------------------------------------------ tensor hooks
+def hooks_of(tensor):
+    """The ordered registry of ``tensor``'s gradient hooks, made on first use: a leaf
+    keeps it itself, a computed tensor on the node that made it (so the hooks see the
+    gradient of the value that node produced, even after an in-place change)."""
+    if tensor.grad_fn is None:
+        if tensor._hooks is None:
+            tensor._hooks = {}
+        return tensor._hooks
+    node = tensor.grad_fn
+    if node._hooks is None:
+        node._hooks = {}
+    return node._hooks
+
+
+def retain_grad(tensor):
+    """Keep the gradient of computed ``tensor`` in its ``.grad`` at every backward (after its hooks)."""
+    node = tensor.grad_fn
+    hooks_of(tensor)
+    node._retained = weakref.ref(tensor)
+
+
+def _apply_hooks(hooks, grad):
+    """Each hook in turn; one that returns a Tensor replaces the gradient, which must
+    keep its shape, dtype and device (PyTorch's messages)."""
+    for hook in list(hooks.values()):
+        result = hook(grad)
+        if result is None:
+            continue
+        name = getattr(hook, "__name__", type(hook).__name__)
+        if not isinstance(result, Tensor):
+            raise TypeError(f"hook '{name}' returned a {type(result).__name__}; expected a Tensor or None")
+        if result.shape != grad.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(grad.shape)}, "
+                               f"got {tuple(result.shape)})")
+        if result.dtype != grad.dtype or result.device != grad.device:
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} on "
+                               f"{grad.device}, got {result.dtype} on {result.device})")
+        grad = result
+    return grad
+
+
+def _run_leaf_hooks(leaf, grad):
+    return _apply_hooks(leaf._hooks, grad) if leaf._hooks else grad
+
+
+def _run_output_hooks(node, grad, create_graph, handed_out):
+    """The hooks of the tensor ``node`` made, then its retained ``.grad``, which
+    accumulates as a leaf's does (in ``grad()`` too, as in PyTorch)."""
+    grad = _apply_hooks(node._hooks, grad)
+    tensor = None if node._retained is None else node._retained()
+    if tensor is not None:
+        _accumulate(tensor, grad, create_graph, handed_out)
+    return grad
 
 
 def _nodes_leading_to(root_node, wanted):

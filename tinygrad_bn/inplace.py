@@ -25,7 +25,7 @@ changed; here that raises an error instead (docs/pytorch.md).
 """
 import numpy
 
-from . import backend
+from . import autograd, backend
 from .autograd import is_grad_enabled, no_grad
 from .tensor import Tensor, where
 
@@ -43,7 +43,12 @@ def modify(tensor, name, compute, *operands):
             result = compute(tensor, *operands)
     _write(tensor, result, name)
     if recording:
+        retains = tensor.retains_grad        # it keeps retaining for the new value (PyTorch's rule);
+        if retains:                          # its other hooks stay with the old value's node
+            tensor.grad_fn._retained = None
         tensor.grad_fn, tensor._requires_grad = result.grad_fn, True
+        if retains:
+            autograd.retain_grad(tensor)
     tensor._version[0] += 1
     return tensor
 

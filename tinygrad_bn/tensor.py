@@ -19,8 +19,9 @@ import numbers
 
 import numpy
 
-from . import backend
+from . import autograd, backend
 from .autograd import backward as _run_backward
+from .hooks import RemovableHandle
 from . import printing, return_types
 from .return_types import min_max
 
@@ -104,7 +105,7 @@ class Tensor:
     ("cpu" or "cuda"; default: ``tg.set_default_device`` / $TINYGRAD_BN_DEVICE / "cpu").
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "device", "_version", "_base", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "device", "_version", "_base", "_hooks", "__weakref__")
     __array_priority__ = 1000   # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, device=None, dtype=None):
@@ -119,6 +120,7 @@ class Tensor:
         self._requires_grad = False
         self._version = [0]
         self._base = None
+        self._hooks = None            # a leaf's gradient hooks (register_hook)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -141,6 +143,7 @@ class Tensor:
         t.device = device
         t._version = [0]
         t._base = None
+        t._hooks = None
         return t
 
     def _view(self, array):
@@ -253,6 +256,33 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------ autograd
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient whenever a backward pass (or
+        ``grad()``) computes it; a Tensor it returns (same shape, dtype, device) replaces
+        the gradient from then on.  A leaf's hooks see the sum of its gradients from one
+        pass, before it is added to ``.grad``.  Returns a handle whose ``remove()`` takes
+        the hook out."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        registry = autograd.hooks_of(self)
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        return handle
+
+    def retain_grad(self):
+        """Keep this computed tensor's gradient in ``.grad`` at every backward, as a
+        leaf's (after its other hooks); nothing to do for a leaf."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self.retains_grad:
+            autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        """Whether this computed tensor keeps its gradient in ``.grad`` (``retain_grad()``)."""
+        node = self.grad_fn
+        return node is not None and node._retained is not None and node._retained() is self
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
 

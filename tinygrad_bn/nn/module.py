@@ -23,7 +23,7 @@ import numpy
 from .. import backend
 from ..autograd import no_grad
 from ..tensor import Tensor
-from .hooks import RemovableHandle
+from ..hooks import RemovableHandle
 
 
 class Parameter(Tensor):
@@ -38,7 +38,7 @@ class Parameter(Tensor):
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
             self.data, self.device, self._version, self._base = data.data, data.device, data._version, None
-            self._grad, self.grad_fn, self._requires_grad = None, None, False
+            self._grad, self.grad_fn, self._requires_grad, self._hooks = None, None, False, None
             if requires_grad:
                 self.requires_grad_(True)
         else:

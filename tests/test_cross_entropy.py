@@ -21,7 +21,7 @@ import tinygrad_bn as tg
 import tinygrad_bn.functional as F
 from tinygrad_bn import nn
 from tinygrad_bn.testing import strategies as tst
-from opcheck import check_op, leaves
+from opcheck import check_op
 
 REDUCTIONS = ["mean", "sum", "none"]
 

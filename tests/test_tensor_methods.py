@@ -11,7 +11,7 @@ from hypothesis import assume, given, strategies as st
 
 import tinygrad_bn as tg
 from tinygrad_bn.testing import strategies as tst
-from opcheck import check_op, leaves
+from opcheck import check_op
 
 
 # ------------------------------------------------------------------ dim= and its aliases

@@ -3,6 +3,9 @@
 Each function calls the method of the same name, so there is one
 implementation and its docstring lives with the method.
 """
+import builtins
+
+from .ops import concatenate
 from .tensor import Tensor
 
 
@@ -24,10 +27,12 @@ _NAMES = ("exp log sqrt abs tanh sigmoid erf relu softmax log_softmax matmul mm 
           "log1p expm1 log2 log10 sin cos tan asin acos atan atan2 arcsin arccos arctan arctan2 "
           "sinh cosh asinh acosh atanh arcsinh arccosh arctanh floor ceil trunc fix frac sign sgn "
           "eq ne lt le gt ge less less_equal greater greater_equal not_equal "
-          "logical_not logical_and logical_or logical_xor").split()
+          "logical_not logical_and logical_or logical_xor "
+          "tril triu diagonal diag trace flip fliplr flipud roll select unbind outer ger dot bmm logsumexp "
+          "broadcast_to nonzero argwhere unique").split()
 
 globals().update({name: _method(name) for name in _NAMES})
-__all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal"]
+__all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal", "hstack", "vstack"]
 
 
 def maximum(x, y):
@@ -57,3 +62,14 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def equal(a, b):
     """True if a and b have the same shape and elements."""
     return a.shape == b.shape and bool((a == b).all())
+
+
+def hstack(tensors):
+    """Tensors joined side by side: along dim 1, or dim 0 for vectors."""
+    tensors = list(tensors)
+    return concatenate(tensors, dim=0 if builtins.all(t.ndim == 1 for t in tensors) else 1)   # (all is tg.all here)
+
+
+def vstack(tensors):
+    """Tensors stacked as rows: vectors become rows (1, n), then joined along dim 0."""
+    return concatenate([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], dim=0)

@@ -21,6 +21,7 @@ import numpy
 
 from . import autograd, backend
 from .autograd import backward as _run_backward
+from .composite import CompositeMethods
 from .hooks import RemovableHandle
 from . import printing, return_types
 from .return_types import min_max
@@ -97,7 +98,7 @@ def _sizes(args):
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else tuple(args)
 
 
-class Tensor:
+class Tensor(CompositeMethods):
     """An n-dimensional array that remembers how it was computed.
 
     ``Tensor(data, requires_grad=False, device=None, dtype=None)`` copies

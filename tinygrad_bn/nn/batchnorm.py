@@ -20,8 +20,6 @@ weight 1/num_batches_tracked: a plain cumulative average.  In eval mode the
 running statistics replace the batch's, and the layer is the fixed affine map
 y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta.
 """
-import numpy
-
 from .. import backend
 from .. import functional as F
 from ..autograd import no_grad

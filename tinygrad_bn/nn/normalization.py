@@ -21,8 +21,6 @@ as BatchNorm1d's, eval mode the same affine map.
 import warnings
 from dataclasses import dataclass
 
-import numpy
-
 from .. import functional as F
 from .module import Module
 from .norm_base import _NormBase, averaging_factors, register_affine, reset_affine

@@ -5,7 +5,8 @@ arrays through the backend's array module, ``backward`` returns the
 vector-Jacobian product written with Tensor operations (so it can itself be
 differentiated when ``create_graph=True``).
 """
-from .shape import (canonical_dim, canonical_dims, outside_range, plain_index, reduce_to, Reshape, Permute,
+from ..dims import canonical_dim, canonical_dims
+from .shape import (outside_range, plain_index, reduce_to, Reshape, Permute,
                     BroadcastTo, GetItem, IndexAdd, IndexPut, Repeat, Concatenate, Stack, concatenate, stack)
 from .arithmetic import Add, Sub, Mul, Div, Neg, Pow
 from .elementwise import Exp, Log, LogBase, Log1p, Expm1, Sqrt, Abs, Tanh, Sigmoid, ReLU, LeakyReLU, Softplus

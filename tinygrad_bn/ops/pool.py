@@ -108,7 +108,7 @@ def input_indices(choice, windows):
     """For every output of a max pool, the index of its element in the flattened
     (H W) plane of the input, as ``return_indices=True`` gives it (int64)."""
     xp = xp_of(device_of(choice))
-    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = windows.kernel_size, windows.out_size, windows.stride, windows.dilation
+    (_, kw), (ho, wo), (sh, sw), (dh, dw) = windows.kernel_size, windows.out_size, windows.stride, windows.dilation
     (top, _), (left, _) = windows.padding
     rows = (choice // kw) * dh + (xp.arange(ho) * sh - top).reshape(ho, 1)
     columns = (choice % kw) * dw + xp.arange(wo) * sw - left

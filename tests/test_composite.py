@@ -1,0 +1,160 @@
+"""The methods made of other ops (composite.py): values against NumPy, gradcheck and
+gradgradcheck, PyTorch's shapes, errors and integer answers, and torch itself."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tinygrad_bn as tg
+from tinygrad_bn.testing import strategies as tst
+from opcheck import check_op
+
+
+def _np_diag_vector(v, k):
+    return np.diag(v, k)
+
+
+def _np_logsumexp(a, axis, keepdims=False):
+    m = a.max(axis=axis, keepdims=True)
+    out = m + np.log(np.exp(a - m).sum(axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+# name -> (the method call, NumPy's reference, the input's shape)
+COMPOSITE = {
+    "tril": (lambda t: t.tril(), np.tril, (3, 4)),
+    "tril_-1": (lambda t: t.tril(-1), lambda a: np.tril(a, -1), (2, 3, 4)),
+    "triu_1": (lambda t: t.triu(1), lambda a: np.triu(a, 1), (4, 3)),
+    "diagonal": (lambda t: t.diagonal(), np.diagonal, (3, 4)),
+    "diagonal_offset": (lambda t: t.diagonal(1, 0, 2), lambda a: np.diagonal(a, 1, 0, 2), (3, 2, 4)),
+    "diagonal_negative": (lambda t: t.diagonal(-2), lambda a: np.diagonal(a, -2), (4, 3)),
+    "diag_of_matrix": (lambda t: t.diag(1), lambda a: np.diag(a, 1), (3, 4)),
+    "diag_of_vector": (lambda t: t.diag(), lambda a: _np_diag_vector(a, 0), (4,)),
+    "diag_of_vector_k": (lambda t: t.diag(-1), lambda a: _np_diag_vector(a, -1), (3,)),
+    "trace": (lambda t: t.trace(), np.trace, (3, 4)),
+    "flip": (lambda t: t.flip(0, 2), lambda a: np.flip(a, (0, 2)), (2, 3, 4)),
+    "fliplr": (lambda t: t.fliplr(), np.fliplr, (2, 3)),
+    "roll": (lambda t: t.roll(2, 1), lambda a: np.roll(a, 2, 1), (3, 4)),
+    "roll_two_dims": (lambda t: t.roll((1, -3), (0, 1)), lambda a: np.roll(a, (1, -3), (0, 1)), (3, 4)),
+    "roll_flat": (lambda t: t.roll(-5), lambda a: np.roll(a, -5), (3, 4)),
+    "select": (lambda t: t.select(1, -1), lambda a: a[:, -1], (3, 4)),
+    "outer": (lambda t: t.outer(t * 2), lambda a: np.outer(a, a * 2), (3,)),       # (products of the
+    "dot": (lambda t: t.dot(t.flip(0)), lambda a: a @ a[::-1], (5,)),               # input with itself:
+    "bmm": (lambda t: t.bmm(t.transpose(1, 2)), lambda a: a @ a.transpose(0, 2, 1), (2, 3, 4)),  # not all 0)
+    "logsumexp": (lambda t: t.logsumexp(1), lambda a: _np_logsumexp(a, 1), (3, 4)),
+    "logsumexp_keepdim": (lambda t: t.logsumexp((0, 2), keepdim=True),
+                          lambda a: _np_logsumexp(a, (0, 2), True), (2, 3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", COMPOSITE)
+@given(data=st.data())
+def test_composite_values_and_gradients(device, name, data):
+    call, reference, shape = COMPOSITE[name]
+    array = data.draw(tst.arrays(shape=shape, min_magnitude=0.1 if name in ("outer", "dot", "bmm") else 0.0))
+    check_op(call, reference, [array], device)
+
+
+def test_unbind_gives_every_slice_and_their_gradients_meet(device):
+    a = np.arange(6.0).reshape(2, 3)
+    x = tg.tensor(a, requires_grad=True, device=device)
+    columns = x.unbind(1)
+    assert len(columns) == 3 and all(c.shape == (2,) for c in columns)
+    np.testing.assert_array_equal(columns[2].detach().numpy(), a[:, 2])
+    (columns[0] * 1 + columns[2] * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1, 0, 3], [1, 0, 3]])
+
+
+def test_logsumexp_does_not_overflow_and_keeps_minus_infinity(device):
+    big = tg.tensor([1000.0, 1000.0], device=device)
+    assert big.logsumexp(0).item() == pytest.approx(1000 + np.log(2))
+    row = tg.tensor([[-np.inf, 0.0], [-np.inf, -np.inf]], device=device)
+    with np.errstate(divide="ignore"):
+        out = row.logsumexp(1).numpy()
+    assert out[0] == 0.0 and out[1] == -np.inf
+
+
+def test_product_shape_checks_name_what_is_wrong(device):
+    v, m = tg.ones(3, device=device), tg.ones(2, 3, device=device)
+    with pytest.raises(RuntimeError, match="outer: other must be a vector"):
+        v.outer(m)
+    with pytest.raises(RuntimeError, match="inconsistent tensor size"):
+        v.dot(tg.ones(4, device=device))
+    with pytest.raises(RuntimeError, match="bmm: self must be a batch of matrices"):
+        m.bmm(m)
+    with pytest.raises(RuntimeError, match=r"Expected size for first two dimensions of batch2 tensor to be: \[2, 3\]"):
+        tg.ones(2, 2, 3, device=device).bmm(tg.ones(2, 2, 3, device=device))
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        v.tril()
+    with pytest.raises(RuntimeError, match="diagonal dimensions cannot be identical"):
+        m.diagonal(0, 1, -1)
+    with pytest.raises(RuntimeError, match="roll: shifts and dimensions must align"):
+        m.roll((1, 2), 0)
+    with pytest.raises(RuntimeError, match="trace: expected a matrix"):
+        v.trace()
+
+
+def test_new_tensors_take_dtype_and_device_from_self(device):
+    x = tg.ones(2, 3, dtype=tg.float64, device=device)
+    for made in (x.new_zeros(4), x.new_ones((2, 2)), x.new_empty(1, 2), x.new_full((3,), 7.0), x.new_tensor([1, 2])):
+        assert made.dtype == tg.float64 and made.device == device and not made.requires_grad
+    assert x.new_full((2,), 7).tolist() == [7.0, 7.0] and x.new_zeros(2, 2).tolist() == [[0.0, 0.0]] * 2
+    assert x.new_ones(2, dtype=tg.int64).dtype == tg.int64
+    assert x.new_zeros(2, requires_grad=True).requires_grad
+    assert tg.tensor([1], device=device).new_tensor([2.7]).tolist() == [2]      # int64 from self
+    copied = np.array([1.0, 2.0])
+    made = x.new_tensor(copied)
+    copied[0] = 5
+    assert made.tolist() == [1.0, 2.0]
+
+
+def test_nonzero_argwhere_and_unique(device):
+    x = tg.tensor([[0, 3, 0], [2, 0, 2]], device=device)
+    assert x.nonzero().tolist() == [[0, 1], [1, 0], [1, 2]] and x.nonzero().dtype == tg.int64
+    assert tg.argwhere(x).tolist() == x.nonzero().tolist()
+    rows, cols = x.nonzero(as_tuple=True)
+    assert rows.tolist() == [0, 1, 1] and x[rows, cols].tolist() == [3, 2, 2]
+    values, inverse, counts = x.unique(return_inverse=True, return_counts=True)
+    assert values.tolist() == [0, 2, 3] and counts.tolist() == [3, 2, 1]
+    assert inverse.shape == x.shape and values[inverse].tolist() == x.tolist()
+    assert tg.unique(tg.tensor([3.0, 1.0, 3.0], device=device)).tolist() == [1.0, 3.0]
+    rows_unique = tg.tensor([[1, 2], [1, 2], [0, 5]], device=device).unique(dim=0)
+    assert rows_unique.tolist() == [[0, 5], [1, 2]]
+
+
+def test_hstack_and_vstack(device):
+    a, b = tg.tensor([1.0, 2.0], device=device), tg.tensor([3.0], device=device)
+    assert tg.hstack([a, b]).tolist() == [1.0, 2.0, 3.0]
+    m = tg.ones(2, 1, device=device)
+    assert tg.hstack((m, m * 2)).tolist() == [[1.0, 2.0], [1.0, 2.0]]
+    assert tg.vstack([a, a * 2]).tolist() == [[1.0, 2.0], [2.0, 4.0]]
+    assert tg.vstack([tg.ones(1, 2, device=device), a]).shape == (2, 2)
+
+
+CALLS = [("tril", (1,)), ("triu", (-1,)), ("diagonal", (1,)), ("diag", ()), ("trace", ()), ("flip", ((0,),)),
+         ("roll", (3, 1)), ("roll", (-2,)), ("select", (0, 2)), ("logsumexp", (1,)), ("fliplr", ()), ("flipud", ())]
+
+
+@pytest.mark.parametrize("name,args", CALLS)
+def test_the_same_as_torch(name, args):
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).normal(size=(4, 5))
+    x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = getattr(tg, name)(x, *args), getattr(torch, name)(tx, *args)
+    upstream = np.random.default_rng(1).normal(size=tuple(ty.shape))
+    y.backward(tg.tensor(upstream))
+    ty.backward(torch.tensor(upstream))
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13)
+
+
+def test_integer_answers_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[0, 3, 0, 3], [2, 0, 2, 7]])
+    assert tg.nonzero(tg.tensor(a)).tolist() == torch.nonzero(torch.tensor(a)).tolist()
+    ours = tg.unique(tg.tensor(a), return_inverse=True, return_counts=True)
+    theirs = torch.unique(torch.tensor(a), return_inverse=True, return_counts=True)
+    assert [t.tolist() for t in ours] == [t.tolist() for t in theirs]
+    v = np.array([1.0, 2.0, 3.0])
+    assert tg.diag(tg.tensor(v), 1).tolist() == torch.diag(torch.tensor(v), 1).tolist()
+    assert tg.vstack([tg.tensor(v)] * 2).tolist() == torch.vstack([torch.tensor(v)] * 2).tolist()

@@ -1,0 +1,218 @@
+"""Tensor methods made of other Tensor methods: no op, no backward of their own.
+
+Each is a few lines of existing differentiable operations (indexing, ``where``,
+products, reductions), so its gradient is the chain rule through them and it
+differentiates to any order; the docstring says what it computes.  ``Tensor``
+inherits them from :class:`CompositeMethods`.
+
+    tril / triu     where(mask, x, 0), the mask of the lower / upper triangle
+    diagonal        x[..., i, i + offset] over the last two of a permuted order
+    diag            the diagonal of a matrix, or a matrix with a vector on it
+    trace           sum of the diagonal
+    flip / roll     indexing with reversed / rotated positions
+    select, unbind  indexing with an int
+    outer, dot, bmm products with their shapes checked
+    logsumexp       m + log sum exp(x - m), m the (constant) maximum
+    new_*           new tensors with this one's dtype and device
+
+and three questions with integer answers, never differentiated: ``nonzero``,
+``argwhere`` and ``unique``.
+"""
+import numbers
+
+import numpy
+
+from .dims import canonical_dim, canonical_dims
+
+
+class CompositeMethods:
+    __slots__ = ()
+
+    # ------------------------------------------------------------ triangles and diagonals
+    def _triangle(self, diagonal, lower, name):
+        if self.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, got shape {tuple(self.shape)}")
+        rows, cols = self.shape[-2:]
+        xp = self.xp
+        mask = xp.tri(rows, cols, diagonal, dtype=bool) if lower else ~xp.tri(rows, cols, diagonal - 1, dtype=bool)
+        return self.where(type(self).wrap(mask, self.device), 0)
+
+    def tril(self, diagonal=0):
+        """The lower triangle of the last two dims: elements with col - row <= diagonal, the rest 0."""
+        return self._triangle(diagonal, True, "tril")
+
+    def triu(self, diagonal=0):
+        """The upper triangle: elements with col - row >= diagonal, the rest 0."""
+        return self._triangle(diagonal, False, "triu")
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The elements x[..., i, i + offset] of the plane (dim1, dim2), as a new last dim
+        (torch.diagonal; here a copy, not a view)."""
+        dim1, dim2 = canonical_dim(dim1, self.ndim), canonical_dim(dim2, self.ndim)
+        if dim1 == dim2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        rest = [d for d in range(self.ndim) if d not in (dim1, dim2)]
+        plane = self.permute(rest + [dim1, dim2])
+        rows, cols = plane.shape[-2:]
+        start_row, start_col = max(-offset, 0), max(offset, 0)
+        length = max(min(rows - start_row, cols - start_col), 0)
+        steps = numpy.arange(length)
+        return plane[..., steps + start_row, steps + start_col]
+
+    def diag(self, diagonal=0):
+        """A matrix's ``diagonal``-th diagonal (a vector), or for a vector v the square
+        matrix with v on that diagonal and 0 elsewhere (torch.diag)."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+        n = self.shape[0] + abs(diagonal)
+        steps = numpy.arange(self.shape[0])
+        rows, cols = steps + max(-diagonal, 0), steps + max(diagonal, 0)
+        out = self.new_zeros((n, n))
+        out[rows, cols] = self            # recorded when self is in a graph: the gradient is the diagonal
+        return out
+
+    def trace(self):
+        """The sum of a matrix's diagonal."""
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return self.diagonal().sum()
+
+    # ------------------------------------------------------------ rearranging
+    def flip(self, *dims):
+        """The order of the elements reversed along each of ``dims``."""
+        axes = canonical_dims(dims[0] if len(dims) == 1 else dims, self.ndim)
+        return self[tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(self.ndim))]
+
+    def fliplr(self):
+        """Reversed along dim 1 (left-right)."""
+        return self.flip(1)
+
+    def flipud(self):
+        """Reversed along dim 0 (up-down)."""
+        return self.flip(0)
+
+    def roll(self, shifts, dims=None):
+        """Elements moved ``shifts`` places along ``dims``, those past the end coming
+        back at the start; without dims, over the flattened tensor, shape kept."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+        out = self
+        for shift, dim in zip(shifts, dims):
+            axis = canonical_dim(dim, self.ndim)
+            n = self.shape[axis]
+            if n:
+                positions = (numpy.arange(n) - shift) % n
+                out = out[(slice(None),) * axis + (positions,)]
+        return out
+
+    def select(self, dim, index):
+        """The slice at ``index`` along ``dim``, that dim removed (x.select(0, i) is x[i])."""
+        return self[(slice(None),) * canonical_dim(dim, self.ndim) + (index,)]
+
+    def unbind(self, dim=0):
+        """All the slices along ``dim``, as a tuple."""
+        axis = canonical_dim(dim, self.ndim)
+        return tuple(self.select(axis, i) for i in range(self.shape[axis]))
+
+    # ------------------------------------------------------------ products
+    def _check_dims(self, other, name, ndim, what):
+        for label, t in (("self", self), ("other", other)):
+            if not isinstance(t, CompositeMethods) or t.ndim != ndim:
+                got = f"{t.ndim}D" if isinstance(t, CompositeMethods) else type(t).__name__
+                raise RuntimeError(f"{name}: {label} must be a {what} ({ndim}D), got {got}")
+
+    def outer(self, vec2):
+        """The matrix v_i w_j of two vectors."""
+        self._check_dims(vec2, "outer", 1, "vector")
+        return self.unsqueeze(1) * vec2.unsqueeze(0)
+
+    ger = outer
+
+    def dot(self, other):
+        """The sum of v_i w_i of two vectors of the same length and dtype."""
+        self._check_dims(other, "dot", 1, "vector")
+        if self.shape != other.shape:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{self.shape[0]}] and src "
+                               f"[{other.shape[0]}] to have the same number of elements, but got "
+                               f"{self.shape[0]} and {other.shape[0]} elements respectively")
+        return self @ other
+
+    inner_product = dot
+
+    def bmm(self, mat2):
+        """A batch of matrix products: (b, n, m) @ (b, m, p) -> (b, n, p), no broadcasting."""
+        self._check_dims(mat2, "bmm", 3, "batch of matrices")
+        if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                               f"[{self.shape[0]}, {self.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+        return self @ mat2
+
+    # ------------------------------------------------------------ reductions
+    def logsumexp(self, dim, keepdim=False):
+        """log sum exp(x) over ``dim``, without overflow: m + log sum exp(x - m) with m the
+        maximum, held constant (the result does not depend on it; where every element
+        is -inf, m is 0).  Its gradient is softmax(x) along ``dim``."""
+        axes = canonical_dims(dim, self.ndim)
+        x = self._as_float()
+        m = x.detach().amax(axes, keepdim=True)
+        m = m.where(m.isfinite(), 0)
+        out = (x - m).exp().sum(axes, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(axes)
+
+    # ------------------------------------------------------------ new tensors like this one
+    def _like(self, make, dtype, device, requires_grad):
+        from . import creation
+        dtype = self.dtype if dtype is None else dtype
+        device = self.device if device is None else device
+        return make(creation, dtype, device).requires_grad_(requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size``, with self's dtype and device unless given."""
+        return self._like(lambda c, t, d: c.zeros(*size, dtype=t, device=d), dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._like(lambda c, t, d: c.ones(*size, dtype=t, device=d), dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._like(lambda c, t, d: c.empty(*size, dtype=t, device=d), dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._like(lambda c, t, d: c.full(size, fill_value, dtype=t, device=d), dtype, device,
+                          requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` with self's dtype and device unless given."""
+        return self._like(lambda c, t, d: c.tensor(data, dtype=t, device=d), dtype, device, requires_grad)
+
+    # ------------------------------------------------------------ integer answers
+    def nonzero(self, *, as_tuple=False):
+        """The indices of the nonzero elements: a (count, ndim) int64 tensor, row by row in
+        C order, or with ``as_tuple`` one 1-D tensor per dim (what ``x[...]`` takes)."""
+        if as_tuple:
+            return tuple(type(self).wrap(i.astype(numpy.int64), self.device)
+                         for i in self.xp.nonzero(self.data if self.ndim else self.data.reshape(1)))
+        return type(self).wrap(self.xp.argwhere(self.data).astype(numpy.int64), self.device)
+
+    def argwhere(self):
+        """``nonzero()``: the (count, ndim) indices of the nonzero elements."""
+        return self.nonzero()
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct elements in ascending order (of the flattened tensor, or the distinct
+        slices along ``dim``); with ``return_inverse`` also where each element's value is in
+        that list (the input's shape), with ``return_counts`` how often each occurs."""
+        values, inverse, counts = self.xp.unique(self.data, return_inverse=True, return_counts=True, axis=dim)
+        wrap = type(self).wrap
+        out = [wrap(values, self.device)]
+        if return_inverse:
+            shape = self.shape if dim is None else (self.shape[canonical_dim(dim, self.ndim)],)
+            out.append(wrap(inverse.reshape(shape).astype(numpy.int64), self.device))
+        if return_counts:
+            out.append(wrap(counts.astype(numpy.int64), self.device))
+        return out[0] if len(out) == 1 else tuple(out)

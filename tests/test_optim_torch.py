@@ -30,8 +30,20 @@ OPTIMIZERS = {
                                       "eps": st.sampled_from([1e-8, 1e-3]),
                                       "weight_decay": st.sampled_from([0.0, 0.1]),
                                       "momentum": st.sampled_from([0.0, 0.9]), "centered": st.booleans()}),
+    "Adagrad": st.fixed_dictionaries({"lr": st.floats(1e-3, 1.0), "lr_decay": st.sampled_from([0.0, 0.1]),
+                                      "weight_decay": st.sampled_from([0.0, 0.1]),
+                                      "initial_accumulator_value": st.sampled_from([0.0, 0.5]),
+                                      "eps": st.sampled_from([1e-10, 1e-3])}),
+    "Adadelta": st.fixed_dictionaries({"lr": st.floats(0.1, 2.0), "rho": st.floats(0.5, 0.99),
+                                       "eps": st.sampled_from([1e-6, 1e-3]),
+                                       "weight_decay": st.sampled_from([0.0, 0.1])}),
+    "Adamax": st.fixed_dictionaries({"lr": st.floats(1e-4, 0.5), "betas": st.tuples(st.floats(0.0, 0.99),
+                                                                                   st.floats(0.0, 0.9999)),
+                                     "eps": st.sampled_from([1e-8, 1e-3]),
+                                     "weight_decay": st.sampled_from([0.0, 0.1])}),
 }
-CLASSES = {"SGD": "SGD", "SGD nesterov": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop"}
+CLASSES = {"SGD": "SGD", "SGD nesterov": "SGD", "Adam": "Adam", "AdamW": "AdamW", "RMSprop": "RMSprop",
+           "Adagrad": "Adagrad", "Adadelta": "Adadelta", "Adamax": "Adamax"}
 SHAPES = [(2, 3), (3,), ()]
 
 

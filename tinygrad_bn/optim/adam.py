@@ -1,7 +1,7 @@
 """Adam: a step per coordinate scaled by running averages of the gradient and of its square."""
 import math
 
-from .optimizer import Optimizer, state_buffer
+from .optimizer import Optimizer, check_betas, state_buffer
 
 
 class Adam(Optimizer):
@@ -35,12 +35,7 @@ class Adam(Optimizer):
         super()._check(group)
         if not 0.0 <= group["eps"]:
             raise ValueError(f"Invalid epsilon value: {group['eps']} (expected eps >= 0)")
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
-        for index, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {index}: {beta} (expected 0 <= beta < 1)")
+        check_betas(group["betas"])
 
     def _update_group(self, group, params):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]

@@ -26,6 +26,15 @@ def state_buffer(state, name, p):
     return state[name].data
 
 
+def check_betas(betas):
+    """Adam's and Adamax's (beta1, beta2): two averaging factors in [0, 1)."""
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta} (expected 0 <= beta < 1)")
+
+
 class Optimizer:
     """Holds ``param_groups``, a list of dicts, each with its ``params`` and its own
     hyper-parameters (those missing from a group are taken from ``defaults``),

@@ -81,6 +81,24 @@ def test_cuda_without_cupy_says_what_to_install(without_cupy):
         assert "pip install 'tinygrad_bn[gpu]'" in str(info.value)
 
 
+def test_accelerator_answers_as_torch_accelerator_without_a_gpu(without_cupy):
+    assert not tg.accelerator.is_available() and tg.accelerator.current_accelerator() is None
+    assert tg.accelerator.device_count() == 0 and tg.accelerator.current_device_index() == -1
+    tg.accelerator.synchronize()                  # nothing to wait for
+    device = tg.accelerator.current_accelerator().type if tg.accelerator.is_available() else "cpu"
+    assert tg.zeros(1, device=device).device == "cpu"     # the tutorials' idiom
+
+
+def test_accelerator_names_the_gpu_where_there_is_one():
+    if "cuda" not in tg.available_devices():
+        pytest.skip("no cuda device (neither CuPy nor the stand-in)")
+    accelerator = tg.accelerator.current_accelerator()
+    assert tg.accelerator.is_available() and accelerator == "cuda" and accelerator.type == "cuda"
+    assert tg.accelerator.device_count() == 1 and tg.accelerator.current_device_index() == 0
+    assert tg.ones(2, device=accelerator).device == "cuda"
+    tg.accelerator.synchronize()
+
+
 def test_a_failed_set_default_device_changes_nothing(without_cupy):
     tg.set_default_device("cpu")
     with pytest.raises(RuntimeError, match="CuPy"):

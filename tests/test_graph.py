@@ -69,6 +69,21 @@ def test_no_grad_records_nothing(device):
         y.backward()
 
 
+def test_inference_mode_is_no_grad_under_its_newer_name(device):
+    w = tg.ones(2, requires_grad=True, device=device)
+    assert not tg.is_inference_mode_enabled()
+    with tg.inference_mode():
+        assert tg.is_inference_mode_enabled() and not tg.is_grad_enabled()
+        assert not (w * 2).requires_grad
+    with tg.inference_mode(False):
+        assert (w * 2).requires_grad
+
+    @tg.inference_mode()
+    def predict(x):
+        return x * w
+    assert not predict(w).requires_grad and tg.is_grad_enabled()
+
+
 def test_no_grad_as_a_decorator(device):
     @tg.no_grad()
     def double(t):

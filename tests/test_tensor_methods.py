@@ -675,3 +675,41 @@ def test_prod_the_same_as_torch():
         (ours.prod() if dim is None else ours.prod(dim)).sum().backward()
         (theirs.prod() if dim is None else theirs.prod(dim)).sum().backward()
         np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_out_writes_into_the_given_tensor(device):
+    """torch's out=: the result is written into out (same object, version moved on),
+    cast within its kind, resized when its shape differs (warning unless it was empty)."""
+    t = tg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    out = tg.zeros(2, 2, device=device)
+    assert tg.matmul(t, t.T, out=out) is out
+    assert out.tolist() == [[5.0, 11.0], [11.0, 25.0]] and out._version[0] == 1
+    wide = tg.zeros(2, 2, dtype=tg.float64, device=device)
+    tg.mul(t, t, out=wide)
+    assert wide.dtype == tg.float64 and wide.tolist() == [[1.0, 4.0], [9.0, 16.0]]
+    empty = tg.zeros(0, device=device)
+    tg.exp(t, out=empty)
+    assert empty.shape == (2, 2)
+    small = tg.zeros(3, device=device)
+    with pytest.warns(UserWarning, match=r"resized since it had shape \[3\]"):
+        tg.add(t, 1, out=small)
+    assert small.tolist() == [[2.0, 3.0], [4.0, 5.0]]
+    values, indices = tg.zeros(2, device=device), tg.zeros(2, dtype=tg.int64, device=device)
+    tg.max(t, 1, out=(values, indices))
+    assert values.tolist() == [2.0, 4.0] and indices.tolist() == [1, 1]
+
+
+def test_out_refuses_what_torch_refuses(device):
+    t = tg.ones(2, device=device)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        tg.exp(tg.ones(2, requires_grad=True, device=device), out=tg.zeros(2, device=device))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        tg.exp(t, out=tg.zeros(2, requires_grad=True, device=device))
+    with tg.no_grad():
+        tg.exp(tg.ones(2, requires_grad=True, device=device), out=tg.zeros(2, device=device))
+    integers = tg.zeros(2, dtype=tg.int64, device=device)
+    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired output type int64"):
+        tg.exp(t, out=integers)
+    assert integers.tolist() == [0, 0]
+    with pytest.raises(TypeError, match="argument 'out' must be a Tensor"):
+        tg.exp(t, out=np.zeros(2))

@@ -11,7 +11,7 @@ from . import backend
 from .backend import (available_devices, get_default_device, set_default_device, manual_seed, device,
                       set_num_threads, get_num_threads)
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
-                       AnomalyError)
+                       AnomalyError, inference_mode, is_inference_mode_enabled)
 from .tensor import Tensor, where, float16, float32, float64, int8, int16, int32, int64, uint8, bool_
 from .ops import concatenate, stack, einsum
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
@@ -19,7 +19,7 @@ from .creation import (tensor, zeros, ones, full, empty, eye, arange, linspace, 
                        ones_like, full_like, empty_like, randn, rand, randn_like, rand_like, randint, randperm)
 from .namespace import *  # noqa: F401,F403  (tg.exp(x), tg.argmax(x, 1), ...: the Tensor methods)
 from .namespace import maximum, minimum, is_tensor, isclose, allclose, equal, hstack, vstack
-from . import return_types, cuda, viz
+from . import return_types, cuda, accelerator, viz
 from . import nn, optim, functional
 from .serialization import save, load
 from .printing import set_printoptions

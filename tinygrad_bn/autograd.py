@@ -72,6 +72,17 @@ def no_grad():
     return _SetGradMode(False)
 
 
+def inference_mode(mode=True):
+    """``no_grad`` under PyTorch's newer name (``with tg.inference_mode():``, or as a decorator).
+    PyTorch's inference tensors, which refuse to enter a graph later, have no counterpart."""
+    return _SetGradMode(not mode)
+
+
+def is_inference_mode_enabled():
+    """Whether recording is off (``inference_mode`` or ``no_grad``)."""
+    return not _GradMode.enabled
+
+
 def enable_grad():
     """Record again inside a ``no_grad`` block."""
     return _SetGradMode(True)

@@ -23,6 +23,8 @@ which becomes the output of the new node.  Views of tensors in a graph are
 the exception: PyTorch rebuilds the base tensor's graph when a view of it is
 changed; here that raises an error instead (docs/pytorch.md).
 """
+import warnings
+
 import numpy
 
 from . import autograd, backend
@@ -77,6 +79,34 @@ def set_items(tensor, index, value):
     return tensor
 
 
+def write_out(result, out, name):
+    """A function's ``out=`` argument: ``result`` (a Tensor or a tuple of them) written into
+    ``out`` (a Tensor or a tuple of as many), which is returned.  As in PyTorch, nothing
+    that requires grad may take part while recording, and an ``out`` of another shape is
+    resized (with a warning unless it was empty)."""
+    results, outs = (result, out) if isinstance(result, tuple) else ((result,), (out,))
+    if not isinstance(outs, tuple) or len(outs) != len(results) or not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"{name}(): argument 'out' must be {'a tuple of ' + str(len(results)) + ' Tensors' if len(results) > 1 else 'a Tensor'}, "
+                        f"got {type(out).__name__}")
+    if is_grad_enabled() and any(t._requires_grad for t in results + outs):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+    for r, o in zip(results, outs):
+        if r.device != o.device:
+            raise RuntimeError(f"{name}(): expected out on {r.device}, got out on {o.device}")
+        if r.shape != o.shape:
+            if o.numel():
+                warnings.warn(f"{name}(): an output with one or more elements was resized since it had shape "
+                              f"{list(o.shape)}, which does not match the required output shape {list(r.shape)}",
+                              UserWarning, stacklevel=3)
+            _check_cast(r, o, name)
+            o.data = r.data.astype(o.dtype)
+        else:
+            _write(o, r, name)
+        o._version[0] += 1
+    return out
+
+
 def _check_allowed(tensor, name, recording):
     if not is_grad_enabled():
         return
@@ -103,10 +133,14 @@ def _write(tensor, result, name):
     if result.shape != tensor.shape:
         raise RuntimeError(f"{name}: output with shape {list(tensor.shape)} doesn't match the broadcast "
                            f"shape {list(result.shape)}")
+    _check_cast(result, tensor, name)
+    tensor.data[...] = result.data
+
+
+def _check_cast(result, tensor, name):
     if result.dtype != tensor.dtype and not numpy.can_cast(result.dtype, tensor.dtype, "same_kind"):
         raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the desired output type "
                            f"{tensor.dtype}")
-    tensor.data[...] = result.data
 
 
 from . import ops  # noqa: E402

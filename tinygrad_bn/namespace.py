@@ -1,19 +1,22 @@
 """The ``torch.*`` spellings of Tensor methods: ``tg.exp(x)``, ``tg.argmax(x, dim=1)``, ...
 
 Each function calls the method of the same name, so there is one
-implementation and its docstring lives with the method.
+implementation and its docstring lives with the method; ``out=`` writes the
+result into a given tensor, as in torch.
 """
 import builtins
 
 from .ops import concatenate
+from . import inplace
 from .tensor import Tensor
 
 
 def _method(name):
-    def call(input, *args, **kwargs):
+    def call(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
-        return getattr(input, name)(*args, **kwargs)
+        result = getattr(input, name)(*args, **kwargs)
+        return result if out is None else inplace.write_out(result, out, name)
     call.__name__ = call.__qualname__ = name
     call.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``: {getattr(Tensor, name).__doc__ or ''}".strip()
     return call

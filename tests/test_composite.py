@@ -2,7 +2,7 @@
 gradgradcheck, PyTorch's shapes, errors and integer answers, and torch itself."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import tinygrad_bn as tg
 from tinygrad_bn.testing import strategies as tst
@@ -47,6 +47,7 @@ COMPOSITE = {
 
 
 @pytest.mark.parametrize("name", COMPOSITE)
+@settings(max_examples=8)
 @given(data=st.data())
 def test_composite_values_and_gradients(device, name, data):
     call, reference, shape = COMPOSITE[name]

@@ -4,7 +4,7 @@ the piecewise-constant functions (floor, ceil, trunc, round, sign) and their
 zero gradient; atan2; the in-place forms; integer inputs."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import tinygrad_bn as tg
 from tinygrad_bn.testing import strategies as tst
@@ -31,6 +31,10 @@ UNARY = {
                    tst.arrays(min_magnitude=0.01)),
     "leaky_relu_0.2": (lambda t: t.leaky_relu(0.2), lambda a: np.where(a > 0, a, 0.2 * a),
                        tst.arrays(min_magnitude=0.01)),
+}
+
+# the rest of torch's unary functions: fewer examples each (the suite's time), the same three checks
+MORE_UNARY = {
     "log1p": (lambda t: t.log1p(), np.log1p, tst.arrays(low=-0.9, high=3.0)),
     "expm1": (lambda t: t.expm1(), np.expm1, tst.arrays()),
     "log2": (lambda t: t.log2(), np.log2, tst.arrays(low=0.1, high=3.0)),
@@ -60,6 +64,14 @@ def test_unary_op(device, name, data):
     op, reference, arrays = UNARY[name]
     # an all-negative input has a zero relu gradient everywhere: true, and allowed
     check_op(op, reference, [data.draw(arrays)], device, allow_zero=name == "relu")
+
+
+@pytest.mark.parametrize("name", MORE_UNARY)
+@settings(max_examples=8)
+@given(data=st.data())
+def test_more_unary_ops(device, name, data):
+    op, reference, arrays = MORE_UNARY[name]
+    check_op(op, reference, [data.draw(arrays)], device)
 
 
 @pytest.mark.parametrize("dtype", [tg.float32, tg.float64])

@@ -12,6 +12,7 @@ from .backend import (available_devices, get_default_device, set_default_device,
                       set_num_threads, get_num_threads)
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
                        AnomalyError, inference_mode, is_inference_mode_enabled)
+from .dims import Size
 from .tensor import Tensor, where, float16, float32, float64, int8, int16, int32, int64, uint8, bool_
 from .ops import concatenate, stack, einsum
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError

@@ -459,11 +459,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError(f"grad(): input {i} does not require grad")
     if grad_outputs is None:
         if outputs.data.size != 1:
-            raise RuntimeError(f"grad(): grad_outputs is needed for an output of shape {outputs.shape}")
+            raise RuntimeError(f"grad(): grad_outputs is needed for an output of shape {tuple(outputs.shape)}")
         grad_outputs = Tensor.wrap(outputs.xp.ones_like(outputs.data), outputs.device)
     elif grad_outputs.shape != outputs.shape:
-        raise RuntimeError(f"grad(): grad_outputs has shape {grad_outputs.shape}, "
-                           f"expected the output's {outputs.shape}")
+        raise RuntimeError(f"grad(): grad_outputs has shape {tuple(grad_outputs.shape)}, "
+                           f"expected the output's {tuple(outputs.shape)}")
     keys = [id(t if t.grad_fn is None else t.grad_fn) for t in inputs]
     capture = dict.fromkeys(keys)
     backward(outputs, grad_outputs, create_graph if retain_graph is None else retain_graph,
@@ -472,7 +472,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, (t, key) in enumerate(zip(inputs, keys)):
         g = capture[key]
         if g is None and not allow_unused:
-            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) was not used to compute the "
+            raise RuntimeError(f"grad(): input {i} (shape {tuple(t.shape)}) was not used to compute the "
                                f"output; pass allow_unused=True to get None for it")
         if g is not None and (g.data.shape != t.data.shape or g.data.dtype != t.data.dtype):
             g = reduce_to(g, t)
@@ -486,8 +486,8 @@ def _fit_to_input(node, g, a):
     backward can return the plain formula.  Any other shape is a bug in that backward."""
     shape, target = a.data.shape, g.data.shape
     if len(shape) > len(target) or any(n not in (1, m) for n, m in zip(shape[::-1], target[::-1])):
-        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {g.shape} "
-                           f"for an input of shape {a.shape}")
+        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {tuple(g.shape)} "
+                           f"for an input of shape {tuple(a.shape)}")
     return reduce_to(g, a)
 
 

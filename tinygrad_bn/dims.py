@@ -25,3 +25,36 @@ def canonical_dims(dims, ndim):
     if len(set(normalized)) != len(normalized):
         raise RuntimeError(f"dim {normalized[0]} appears multiple times in the list of dims {dims}")
     return tuple(sorted(normalized)) if ndim else ()
+
+
+class Size(tuple):
+    """A tensor's shape, as ``torch.Size``: a tuple of ints (``x.shape == (2, 3)`` holds,
+    ``x.shape[0]`` is an int, a slice is a Size) that prints as ``Size([2, 3])`` and
+    knows its number of elements."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        values = tuple(sizes)
+        for n in values:
+            if isinstance(n, bool) or not hasattr(n, "__index__"):
+                raise TypeError(f"Size() takes an iterable of 'int' (item {values.index(n)} is "
+                                f"'{type(n).__name__}')")
+        return tuple.__new__(cls, (n.__index__() for n in values))
+
+    def __repr__(self):
+        return f"Size({list(self)})"
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return tuple.__new__(Size, item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return tuple.__new__(Size, tuple.__add__(self, tuple(other)))
+
+    def numel(self):
+        """The number of elements of a tensor of this shape (1 for ())."""
+        count = 1
+        for n in self:
+            count *= n
+        return count

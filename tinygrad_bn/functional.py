@@ -6,10 +6,11 @@ to promote silently), then calls one fused op (linear, the normalizations in tra
 softmax, log_softmax, cross_entropy, nll_loss) or composes primitive ones.
 """
 import math
+import warnings
 
 import numpy
 
-from . import backend
+from . import backend, inplace as _inplace
 from .autograd import no_grad
 from .ops.batch_norm import BatchNorm, channel_shape
 from .ops.batch_renorm import BatchRenorm
@@ -172,7 +173,7 @@ def _check_batch_norm(function, input, running_mean, running_var, weight, bias, 
         data = input.data
         if data.ndim < 2:
             raise ValueError(f"{function}: expected an input (N, C, *) with at least 2 dimensions, got "
-                             f"{data.ndim}D input of shape {data.shape}")
+                             f"{data.ndim}D input of shape {tuple(data.shape)}")
         _expect_per_channel(function, input, names, vectors, ValueError)
         _expect_dtype(function, input, names, *vectors)
         raise RuntimeError(f"{function}(): expected a floating point input, got {input.dtype}")
@@ -445,11 +446,11 @@ def sigmoid(input):
     return Sigmoid.apply(input if input.data.dtype.kind in "fc" else input._as_float())   # input.sigmoid()
 
 
-def relu(input):
-    """max(x, 0), elementwise."""
+def relu(input, inplace=False):
+    """max(x, 0), elementwise (written into input with ``inplace``)."""
     if not isinstance(input, Tensor):
         _expect_tensors("relu", ("input",), input)
-    return input.relu()
+    return input.relu_() if inplace else input.relu()
 
 
 def tanh(input):
@@ -458,18 +459,18 @@ def tanh(input):
     return input.tanh()
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x for x > 0, negative_slope * x otherwise."""
     _expect_tensors("leaky_relu", ("input",), input)
-    return input.leaky_relu(negative_slope)
+    return _maybe_in_place(input, "leaky_relu", inplace, lambda x: x.leaky_relu(negative_slope))
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, alpha (e^x - 1) otherwise, as ``torch.nn.functional.elu``; the derivative at
     0 is alpha, PyTorch's (e^x is taken of min(x, 0) only, so no large x overflows)."""
     _expect_tensors("elu", ("input",), input)
     _expect_floating("elu", input)
-    return where(input > 0, input, alpha * (input.clamp(max=0.0).exp() - 1))
+    return _maybe_in_place(input, "elu", inplace, lambda x: where(x > 0, x, alpha * (x.clamp(max=0.0).exp() - 1)))
 
 
 def gelu(input, approximate="none"):
@@ -494,16 +495,159 @@ def softplus(input, beta=1.0, threshold=20.0):
     return Softplus.apply(input, float(beta), float(threshold))
 
 
-def softmax(input, dim=-1):
+def softmax(input, dim=None):
     """e^x / sum(e^x) along ``dim``, stable for large inputs."""
     _expect_tensors("softmax", ("input",), input)
-    return input.softmax(dim)
+    return input.softmax(_softmax_dim("softmax", input, dim))
 
 
-def log_softmax(input, dim=-1):
+def log_softmax(input, dim=None):
     """x - log sum(e^x) along ``dim``, stable for large inputs."""
     _expect_tensors("log_softmax", ("input",), input)
-    return input.log_softmax(dim)
+    return input.log_softmax(_softmax_dim("log_softmax", input, dim))
+
+
+def _softmax_dim(name, input, dim):
+    """``dim``, or where it is missing PyTorch's old implicit choice (0 for 0-, 1- and 3-d
+    input, else 1), with PyTorch's deprecation warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  f"as an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def silu(input, inplace=False):
+    """x sigmoid(x), the swish of Ramachandran et al. (2017) with beta = 1."""
+    _expect_tensors("silu", ("input",), input)
+    return _maybe_in_place(input, "silu", inplace, lambda x: x * x.sigmoid())
+
+
+def mish(input, inplace=False):
+    """x tanh(softplus(x)) (Misra, 2019)."""
+    _expect_tensors("mish", ("input",), input)
+    return _maybe_in_place(input, "mish", inplace, lambda x: x * softplus(x).tanh())
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, 0 elsewhere (PyTorch's)."""
+    _expect_tensors("hardtanh", ("input",), input)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+
+    def clip(x):
+        inside = (x > min_val) & (x < max_val)
+        return where(inside, x, x.clamp(min_val, max_val).detach())
+    return _maybe_in_place(input, "hardtanh", inplace, clip)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6): ``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """x / 6 + 1/2 clipped to [0, 1]; the gradient 1/6 strictly inside (-3, 3), 0 elsewhere."""
+    _expect_tensors("hardsigmoid", ("input",), input)
+
+    def hard(x):
+        line = x / 6 + 0.5
+        return where((x > -3) & (x < 3), line, line.clamp(0.0, 1.0).detach())
+    return _maybe_in_place(input, "hardsigmoid", inplace, hard)
+
+
+def hardswish(input, inplace=False):
+    """x hardsigmoid(x) (Howard et al., 2019): 0 for x <= -3, x for x >= 3, x (x + 3) / 6 between."""
+    _expect_tensors("hardswish", ("input",), input)
+    return _maybe_in_place(input, "hardswish", inplace,
+                           lambda x: where(x <= -3, 0.0, where(x >= 3, x, x * (x + 3) / 6)))
+
+
+def logsigmoid(input):
+    """log sigmoid(x) = -softplus(-x), without overflow."""
+    _expect_tensors("logsigmoid", ("input",), input)
+    return -softplus(-input)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    _expect_tensors("softsign", ("input",), input)
+    return input / (input.abs() + 1)
+
+
+def softmin(input, dim=None):
+    """e^-x / sum(e^-x) along ``dim``: ``softmax(-x)``."""
+    _expect_tensors("softmin", ("input",), input)
+    return (-input).softmax(_softmax_dim("softmin", input, dim))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717    # Klambauer et al. (2017)
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the constants of Klambauer et al. (2017), which keep
+    activations at zero mean and unit variance."""
+    _expect_tensors("selu", ("input",), input)
+    return _maybe_in_place(input, "selu", inplace, lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1)) (Barron, 2017)."""
+    _expect_tensors("celu", ("input",), input)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _maybe_in_place(input, "celu", inplace,
+                           lambda x: where(x > 0, x, ((x.clamp(max=0.0) / alpha).exp() - 1) * alpha))
+
+
+def prelu(input, weight):
+    """x for x > 0, a x otherwise, with a learnt slope a: one for all channels, or one per
+    channel (dim 1 of the input, ``weight`` of shape (C,))."""
+    _expect_tensors("prelu", ("input", "weight"), input, weight, required=2)
+    if weight.ndim != 1:
+        raise RuntimeError(f"prelu: weight must be 1-D, got shape {tuple(weight.shape)}")
+    count = weight.shape[0]
+    if count != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if count != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{count} and channel size = {channels}.")
+        weight = weight.reshape((count,) + (1,) * (input.ndim - 2))
+    return where(input > 0, input, input * weight)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else ``value``."""
+    _expect_tensors("threshold", ("input",), input)
+    return _maybe_in_place(input, "threshold", inplace, lambda x: where(x > threshold, x, value))
+
+
+def tanhshrink(input):
+    """x - tanh x."""
+    _expect_tensors("tanhshrink", ("input",), input)
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    _expect_tensors("softshrink", ("input",), input)
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    _expect_tensors("hardshrink", ("input",), input)
+    return where(input.abs() > lambd, input, 0.0)
+
+
+def _maybe_in_place(input, name, inplace, compute):
+    """``compute(input)``, or with ``inplace`` written into input (as ``x.relu_()``)."""
+    if inplace:
+        return _inplace.modify(input, name + "_", compute)
+    return compute(input)
 
 
 # ------------------------------------------------------------------ losses
@@ -626,7 +770,7 @@ def _check_pointwise_loss(function, input, target, reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if input.shape != target.shape:
-        raise ValueError(f"{function}: input of shape {input.shape} and target of shape {target.shape} differ")
+        raise ValueError(f"{function}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} differ")
 
 
 def _reduce(losses, reduction):

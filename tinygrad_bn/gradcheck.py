@@ -94,7 +94,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, grad_output=None, allo
             j = tuple(int(k) for k in numpy.argwhere(bad)[0])
             analytic, numerical = float(a_host[j]), float(numeric[j])
             raise GradcheckError(
-                f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong at element {j}: "
+                f"gradcheck: gradient of input {i} (shape {tuple(x.shape)}) is wrong at element {j}: "
                 f"analytic {analytic!r}, numerical {numerical!r} "
                 f"({int(bad.sum())} of {bad.size} elements differ)",
                 input_index=i, element=j, analytic=analytic, numerical=numerical, differing=int(bad.sum()))

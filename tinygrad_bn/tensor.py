@@ -22,6 +22,7 @@ import numpy
 from . import autograd, backend
 from .autograd import backward as _run_backward
 from .composite import CompositeMethods
+from .dims import Size
 from .hooks import RemovableHandle
 from . import printing, return_types
 from .return_types import min_max
@@ -161,7 +162,8 @@ class Tensor(CompositeMethods):
     # ------------------------------------------------------------ attributes
     @property
     def shape(self):
-        return self.data.shape
+        """The extent of each dim, a ``Size`` (a tuple)."""
+        return tuple.__new__(Size, self.data.shape)
 
     @property
     def ndim(self):
@@ -176,7 +178,7 @@ class Tensor(CompositeMethods):
     def size(self, dim=None):
         """The shape, or with ``dim`` the extent of one dimension (as ``torch.Tensor.size``)."""
         if dim is None:
-            return self.data.shape
+            return tuple.__new__(Size, self.data.shape)
         return self.data.shape[ops.canonical_dim(dim, self.ndim)]
 
     def numel(self):
@@ -236,8 +238,8 @@ class Tensor(CompositeMethods):
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad must be a Tensor or None, got {type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError(f"attempting to assign a gradient of shape {value.shape} to a tensor of "
-                                   f"shape {self.shape}")
+                raise RuntimeError(f"attempting to assign a gradient of shape {tuple(value.shape)} to a tensor of "
+                                   f"shape {tuple(self.shape)}")
             if value.dtype != self.dtype:
                 raise RuntimeError(f"attempting to assign a gradient of dtype {value.dtype} to a tensor of "
                                    f"dtype {self.dtype}")
@@ -298,7 +300,7 @@ class Tensor(CompositeMethods):
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for outputs with one element; "
-                                   f"this one has shape {self.shape}: pass gradient=")
+                                   f"this one has shape {tuple(self.shape)}: pass gradient=")
             ones = self.data.copy()               # one element: the cheapest new array
             ones.fill(1)
             gradient = Tensor.wrap(ones, self.device)
@@ -306,7 +308,7 @@ class Tensor(CompositeMethods):
             if not isinstance(gradient, Tensor):
                 gradient = Tensor(gradient, device=self.device, dtype=self.dtype)
             if gradient.shape != self.shape:
-                raise RuntimeError(f"gradient has shape {gradient.shape}, expected {self.shape}")
+                raise RuntimeError(f"gradient has shape {tuple(gradient.shape)}, expected {tuple(self.shape)}")
             if gradient.device != self.device:
                 raise RuntimeError(f"gradient is on {gradient.device}, tensor on {self.device}")
         if retain_graph is None:
@@ -345,7 +347,7 @@ class Tensor(CompositeMethods):
     def item(self):
         """The single element as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+            raise ValueError(f"item() needs a tensor with one element, got shape {tuple(self.shape)}")
         return backend.to_numpy(self.data).item()
 
     def tolist(self):
@@ -446,7 +448,7 @@ class Tensor(CompositeMethods):
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+            raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
         return bool(backend.to_numpy(self.data))
 
     def __float__(self):
@@ -458,7 +460,7 @@ class Tensor(CompositeMethods):
     def __index__(self):
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index, "
-                            f"got {self.dtype} of shape {self.shape}")
+                            f"got {self.dtype} of shape {tuple(self.shape)}")
         return int(self.item())
 
     __hash__ = object.__hash__
@@ -946,7 +948,7 @@ class Tensor(CompositeMethods):
 
     def _arg_extreme(self, dim, keepdim, pick):
         if self.data.size == 0:
-            raise IndexError(f"{pick}(): cannot take the {pick} of an empty tensor of shape {self.shape}")
+            raise IndexError(f"{pick}(): cannot take the {pick} of an empty tensor of shape {tuple(self.shape)}")
         find = getattr(self.xp, pick)
         if dim is None:
             index = find(self.data)
@@ -1115,7 +1117,7 @@ class Tensor(CompositeMethods):
         dims = tuple(ops.canonical_dim(d, self.ndim) for d in _sizes(dims))
         if len(dims) != self.ndim or len(set(dims)) != len(dims):
             raise RuntimeError(f"permute(): dims {dims} are not a permutation of the {self.ndim} dims "
-                               f"of shape {self.shape}")
+                               f"of shape {tuple(self.shape)}")
         return ops.Permute.apply(self, dims)
 
     @property

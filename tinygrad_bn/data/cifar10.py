@@ -119,7 +119,7 @@ def _unpickle(where, raw):
 def _describe(value):
     """What ``value`` is, for an error message: "a uint8 array of shape (3, 1024)", "a list of 9 items"."""
     if isinstance(value, numpy.ndarray):
-        return f"a {value.dtype} array of shape {value.shape}"
+        return f"a {value.dtype} array of shape {tuple(value.shape)}"
     if isinstance(value, list):
         return f"a list of {len(value)} items"
     return f"a {type(value).__name__}"

@@ -101,8 +101,8 @@ class ArrayDataset:
     def __init__(self, images, labels):
         images, labels = numpy.asarray(images), numpy.asarray(labels)
         if labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(f"expected one label per example: images of shape {images.shape} "
-                             f"and labels of shape {labels.shape}")
+            raise ValueError(f"expected one label per example: images of shape {tuple(images.shape)} "
+                             f"and labels of shape {tuple(labels.shape)}")
         self.images, self.labels = images, labels
 
     def __len__(self):
@@ -112,8 +112,8 @@ class ArrayDataset:
         return self.images[index], self.labels[index]
 
     def __repr__(self):
-        return f"{type(self).__name__}(images={self.images.shape} {self.images.dtype}, " \
-               f"labels={self.labels.shape} {self.labels.dtype})"
+        return f"{type(self).__name__}(images={tuple(self.images.shape)} {self.images.dtype}, " \
+               f"labels={tuple(self.labels.shape)} {self.labels.dtype})"
 
 
 def grey_images(pixels, flatten):

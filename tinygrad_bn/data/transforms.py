@@ -66,21 +66,21 @@ class Transform:
         if self.per_channel:
             if images.ndim < 3:
                 raise ValueError(f"{name}(per_channel=True) expects images of shape (N, C, H, W...), "
-                                 f"got {images.shape}")
+                                 f"got {tuple(images.shape)}")
             # laid out as (C, N * H * W), so that each channel's values are contiguous
             channels_first = numpy.ascontiguousarray(numpy.swapaxes(images, 0, 1), dtype=numpy.float64)
             matrix = channels_first.reshape(images.shape[1], -1).T
             samples, features = "values per channel", "channels"
         else:
             if images.ndim < 2:
-                raise ValueError(f"{name} expects images of shape (N, features...), got {images.shape}")
+                raise ValueError(f"{name} expects images of shape (N, features...), got {tuple(images.shape)}")
             matrix = images.reshape(len(images), -1).astype(numpy.float64)
             samples, features = "examples", "features per example"
         if fitting and len(matrix) < 2:
             raise ValueError(f"{name}.fit needs at least 2 {samples}, got {len(matrix)}")
         if not fitting and matrix.shape[1] != self.mean.shape[0]:
             raise ValueError(f"{name} was fitted on {self.mean.shape[0]} {features}, "
-                             f"got {matrix.shape[1]} (shape {images.shape})")
+                             f"got {matrix.shape[1]} (shape {tuple(images.shape)})")
         return matrix
 
     def _from_matrix(self, matrix, shape):

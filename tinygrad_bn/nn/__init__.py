@@ -6,7 +6,9 @@ from .linear import Linear
 from .embedding import Embedding
 from .conv import Conv2d
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
-from .activation import Sigmoid, ReLU, Tanh, GELU, LeakyReLU, ELU, Softplus, Identity, Softmax, LogSoftmax
+from .activation import (Sigmoid, ReLU, Tanh, GELU, LeakyReLU, ELU, Softplus, Identity, Softmax, LogSoftmax, SiLU, Mish,
+                         Hardtanh, ReLU6, Hardsigmoid, Hardswish, LogSigmoid, Softsign, Tanhshrink, Softmin, SELU, CELU,
+                         PReLU, Threshold, Softshrink, Hardshrink)
 from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten

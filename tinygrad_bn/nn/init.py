@@ -50,7 +50,7 @@ def _fans(tensor):
     """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
     if tensor.ndim < 2:
         raise ValueError(f"fan in and fan out can not be computed for a tensor with fewer than 2 "
-                         f"dimensions (shape {tensor.shape})")
+                         f"dimensions (shape {tuple(tensor.shape)})")
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -126,7 +126,7 @@ def orthogonal_(tensor, gain=1.0):
     distributed.  The tensor is viewed as (shape[0], rest); rows are orthonormal
     when there are fewer rows than columns, columns otherwise."""
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_ needs a tensor with at least 2 dimensions, got shape {tensor.shape}")
+        raise ValueError(f"orthogonal_ needs a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     draw = backend.rng().standard_normal((rows, cols))

@@ -374,7 +374,7 @@ class Module:
                 continue
             if tuple(array.shape) != target.shape:
                 errors.append(f"size mismatch for {key!r}: copying a value of shape {tuple(array.shape)}, "
-                              f"the shape in the current model is {target.shape}.")
+                              f"the shape in the current model is {tuple(target.shape)}.")
                 continue
             values[key] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
         if errors:

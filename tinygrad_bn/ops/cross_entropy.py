@@ -213,7 +213,7 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
         raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if x.ndim < 2:
         raise ValueError(f"{function}: input must have shape (C,), (N, C) or (N, C, d1, ...), "
-                         f"got {x.shape}")
+                         f"got {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise RuntimeError(f"{function}: input must be floating point, got {x.dtype}")
     if not 0 <= label_smoothing <= 1:
@@ -222,12 +222,12 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
     if weight is not None:
         if weight.data.shape != (classes,):
             raise ValueError(f"{function}: weight of shape {weight.data.shape} does not match the "
-                             f"{classes} classes of input of shape {x.shape}: expected ({classes},)")
+                             f"{classes} classes of input of shape {tuple(x.shape)}: expected ({classes},)")
         if weight.requires_grad:
             raise RuntimeError(f"{function}: the class weights get no gradient; pass weight.detach()")
     if probabilities and t.shape == x.shape:
         if t.dtype.kind != "f":
-            raise RuntimeError(f"{function}: a target of the input's shape {x.shape} holds class "
+            raise RuntimeError(f"{function}: a target of the input's shape {tuple(x.shape)} holds class "
                                f"probabilities and must be floating point, got {t.dtype}")
         if ignore_index != -100:
             raise ValueError(f"{function}: ignore_index is for class-index targets, not probabilities")
@@ -237,8 +237,8 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
                            f"got {t.dtype}")
     expected = x.shape[:1] + x.shape[2:]
     if t.shape != expected:
-        raise ValueError(f"{function}: target of shape {t.shape} does not match input of shape "
-                         f"{x.shape}: expected {expected}")
+        raise ValueError(f"{function}: target of shape {tuple(t.shape)} does not match input of shape "
+                         f"{tuple(x.shape)}: expected {expected}")
     if target.device == backend.CPU and not 0 <= ignore_index < classes and (
             t.size == 0 or (t.min() >= 0 and t.max() < classes)):
         return True                 # the usual case, told by two reductions: every index is a class

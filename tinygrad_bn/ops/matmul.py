@@ -14,9 +14,9 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, x, y):
         if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"matmul needs at least 1-D operands, got shapes {x.shape} and {y.shape}")
+            raise ValueError(f"matmul needs at least 1-D operands, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
         if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
-            raise ValueError(f"matmul shape mismatch: {x.shape} @ {y.shape}")
+            raise ValueError(f"matmul shape mismatch: {tuple(x.shape)} @ {tuple(y.shape)}")
         if x.dtype != y.dtype:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {x.dtype} != {y.dtype}")
         ctx.save_for_backward(x, y)

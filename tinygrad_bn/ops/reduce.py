@@ -80,7 +80,7 @@ class _Extreme(Function):
     @classmethod
     def forward(cls, ctx, x, axes, keepdims):
         if x.data.size == 0:
-            raise ValueError(f"{cls.pick}() of an empty tensor of shape {x.shape}")
+            raise ValueError(f"{cls.pick}() of an empty tensor of shape {tuple(x.shape)}")
         ctx.save_for_backward(x)
         return getattr(x.data, cls.pick)(axis=axes, keepdims=keepdims)
 

@@ -90,7 +90,7 @@ class Reshape(Function):
         try:
             return x._view(x.data.reshape(shape))
         except ValueError:
-            raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
+            raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.data.size} elements) "
                              f"into shape {shape}") from None
 
     @staticmethod
@@ -105,7 +105,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, axes):
         if sorted(axes) != list(range(x.ndim)):
-            raise ValueError(f"{axes} is not a permutation of the {x.ndim} axes of shape {x.shape}")
+            raise ValueError(f"{axes} is not a permutation of the {x.ndim} axes of shape {tuple(x.shape)}")
         ctx.axes = axes
         return x._view(x.xp.transpose(x.data, axes))
 
@@ -125,7 +125,7 @@ class BroadcastTo(Function):
         try:
             return x.xp.broadcast_to(x.data, shape).copy()   # a writeable array of its own
         except ValueError:
-            raise ValueError(f"cannot broadcast shape {x.shape} to {shape}") from None
+            raise ValueError(f"cannot broadcast shape {tuple(x.shape)} to {shape}") from None
 
     @staticmethod
     def backward(ctx, grad):

@@ -266,9 +266,9 @@ class Optimizer:
                 loaded[key] = int(value)
             else:
                 if not isinstance(value, Tensor) or value.data.dtype.kind not in "iuf" + p.data.dtype.kind:
-                    raise ValueError(f"{where}: '{key}' is {value!r}; expected a real Tensor of shape {p.shape}")
+                    raise ValueError(f"{where}: '{key}' is {value!r}; expected a real Tensor of shape {tuple(p.shape)}")
                 if value.shape != p.shape:
-                    raise ValueError(f"{where}: '{key}' has shape {value.shape}; expected the parameter's {p.shape}")
+                    raise ValueError(f"{where}: '{key}' has shape {tuple(value.shape)}; expected the parameter's {tuple(p.shape)}")
                 array = backend.to_device(value.data, p.device)
                 loaded[key] = Tensor.wrap(array.astype(p.data.dtype, copy=True), p.device)
         return loaded

@@ -59,14 +59,14 @@ class Case:
     def describe(self):
         """'input of shape (4, 3) (seed 7, affine on)', for messages."""
         if self.seed is None:
-            return f"input of shape {self.x.shape}"
-        return f"input of shape {self.x.shape} (seed {self.seed}, affine {'off' if self.weight is None else 'on'})"
+            return f"input of shape {tuple(self.x.shape)}"
+        return f"input of shape {tuple(self.x.shape)} (seed {self.seed}, affine {'off' if self.weight is None else 'on'})"
 
     def recipe(self):
         """The call that makes this case again (None for a case built by hand)."""
         if self.seed is None:
             return None
-        return f"make_case({self.x.shape}, seed={self.seed}, affine={self.weight is not None})"
+        return f"make_case({tuple(self.x.shape)}, seed={self.seed}, affine={self.weight is not None})"
 
 
 def make_case(shape, seed, affine):

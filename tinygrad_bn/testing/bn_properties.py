@@ -82,7 +82,7 @@ def assert_close(got, expected, *, rtol, atol, should, what, quantity, case=None
     got = np.asarray(got, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if expected.ndim and expected.shape != got.shape:
-        fail(should, f"{what} has shape {got.shape}, expected {expected.shape}", quantity, case, context)
+        fail(should, f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}", quantity, case, context)
     expected = np.broadcast_to(expected, got.shape)
     allowed = atol + rtol * np.abs(expected)
     excess = np.abs(got - expected) - allowed
@@ -143,11 +143,11 @@ def two_values_without_affine(case):
 def output_of(batch_norm, inputs, case, dtype=float64, **kwargs):
     """``batch_norm`` on the inputs, failing unless it gives a Tensor of x's shape and dtype."""
     y = of_inputs(batch_norm, case, **kwargs)(*inputs)
-    should = f"the output should be a {np.dtype(dtype).name} Tensor of the input's shape {case.x.shape}"
+    should = f"the output should be a {np.dtype(dtype).name} Tensor of the input's shape {tuple(case.x.shape)}"
     if not isinstance(y, Tensor):
         fail(should, f"it is a {type(y).__name__}", "output", case)
     if y.shape != case.x.shape or y.dtype != dtype:
-        fail(should, f"it is {np.dtype(y.dtype).name} of shape {y.shape}", "output", case)
+        fail(should, f"it is {np.dtype(y.dtype).name} of shape {tuple(y.shape)}", "output", case)
     return y
 
 

@@ -93,7 +93,7 @@ class RunningStatsMachine(RuleBasedStateMachine):
         return x.astype(self.dtype).astype(np.float64)      # exactly representable in both dtypes
 
     def _check_output(self, x, expected, mode, formula):
-        with self._step(f"{mode} on a batch of shape {x.shape}"):
+        with self._step(f"{mode} on a batch of shape {tuple(x.shape)}"):
             y = self.bn(tensor(x, dtype=self.dtype, device=self.device))
         should = f"in {mode} mode the output should be {formula}"
         if y.dtype != self.dtype or y.device != self.device:
@@ -148,7 +148,7 @@ class RunningStatsMachine(RuleBasedStateMachine):
             y = self.bn(zeros(shape, dtype=self.dtype, device=self.device))
         if y.shape != shape or y.dtype != self.dtype:
             fail("an empty training batch should give an empty output of the input's shape and dtype",
-                 f"it is {np.dtype(y.dtype).name} of shape {y.shape}", "empty batch", context=self._so_far())
+                 f"it is {np.dtype(y.dtype).name} of shape {tuple(y.shape)}", "empty batch", context=self._so_far())
         self.tracked += 1
 
     @precondition(lambda self: self.edge_cases)
@@ -163,7 +163,7 @@ class RunningStatsMachine(RuleBasedStateMachine):
         else:
             x, expected = self._input(4, ones), AnomalyError
             x[1, 0] = np.nan
-        self.steps.append(f"training on a batch of shape {x.shape} that must raise ({failure})")
+        self.steps.append(f"training on a batch of shape {tuple(x.shape)} that must raise ({failure})")
         try:
             with detect_anomaly():
                 self.bn(tensor(x, dtype=self.dtype, device=self.device))
@@ -190,7 +190,7 @@ class RunningStatsMachine(RuleBasedStateMachine):
         tracked = self.bn.num_batches_tracked
         if tracked.dtype != np.int64 or tracked.shape != ():
             fail("num_batches_tracked should be an int64 scalar", f"it is {np.dtype(tracked.dtype).name} of shape "
-                 f"{tracked.shape}", "num_batches_tracked", context=self._so_far())
+                 f"{tuple(tracked.shape)}", "num_batches_tracked", context=self._so_far())
         if tracked.item() != self.tracked:
             fail("num_batches_tracked should count the training batches since the last reset",
                  f"it is {tracked.item()}, expected {self.tracked}", "num_batches_tracked", context=self._so_far())

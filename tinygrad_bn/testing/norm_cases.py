@@ -106,13 +106,13 @@ class NormCase(Case):
         what = {"layer": f"LayerNorm over the last {self.size} dims", "group": f"GroupNorm with {self.size} groups",
                 "instance": "InstanceNorm", "ghost": f"ghost BatchNorm with {self.size} ghost batches"}[self.kind]
         seed = "" if self.seed is None else f"seed {self.seed}, "
-        return f"{what} on an input of shape {self.x.shape} ({seed}affine {'off' if self.weight is None else 'on'})"
+        return f"{what} on an input of shape {tuple(self.x.shape)} ({seed}affine {'off' if self.weight is None else 'on'})"
 
     def recipe(self):
         """The call that makes this case again (None for a case built by hand)."""
         if self.seed is None:
             return None
-        return (f"make_norm_case({self.kind!r}, {self.x.shape}, size={self.size}, seed={self.seed}, "
+        return (f"make_norm_case({self.kind!r}, {tuple(self.x.shape)}, size={self.size}, seed={self.seed}, "
                 f"affine={self.weight is not None})")
 
 

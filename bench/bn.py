@@ -109,7 +109,7 @@ def setup(shape, device):
     running_mean, running_var = xp.zeros(shape[1], np.float32), xp.ones(shape[1], np.float32)
 
     def numpy_step_here():
-        numpy_step(x.data, gamma, beta, dy.data, running_mean, running_var, xp)
+        numpy_step(x._data, gamma, beta, dy._data, running_mean, running_var, xp)
 
     synchronize = (lambda: xp.cuda.Device().synchronize()) if device == "cuda" else (lambda: None)
     return framework_step, numpy_step_here, synchronize

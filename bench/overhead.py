@@ -36,7 +36,7 @@ TARGET_US = 5.0
 def setup():
     a = tg.tensor([1.5], requires_grad=True)
     b = tg.tensor([2.5], requires_grad=True)
-    return {"a": a, "b": b, "x": a.data.copy(), "y": b.data.copy(), "np": np}
+    return {"a": a, "b": b, "x": a._data.copy(), "y": b._data.copy(), "np": np}
 
 
 CASES = {

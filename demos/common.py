@@ -166,7 +166,7 @@ def twin_resnets(depth, width, in_channels, classes):
 def restored(net):
     """Run a block, then write every parameter and buffer of ``net`` back, bit for bit, in place."""
     tensors = [t for t in [*net.parameters(), *net.buffers()] if t is not None]
-    saved = [t.data.copy() for t in tensors]
+    saved = [t.detach().clone() for t in tensors]
     try:
         yield
     finally:
@@ -205,7 +205,7 @@ def batch_logits(net, dataset, device, batches=None):
     else:
         net.train()
     with restored(net):
-        logits = [tg.backend.to_numpy(net(tg.tensor(dataset.images[rows], device=device)).data) for rows in batches]
+        logits = [net(tg.tensor(dataset.images[rows], device=device)).detach().cpu().numpy() for rows in batches]
     net.train()
     return np.concatenate(batches), np.concatenate(logits)
 

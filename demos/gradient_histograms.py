@@ -260,7 +260,7 @@ def run(args):
         for n, name in enumerate(NETWORKS):
             loss = F.cross_entropy(nets[name](images), labels)
             loss.backward()
-            grads = [tg.backend.to_numpy(layer.weight.grad.data) for layer in layers[name]]
+            grads = [layer.weight.grad.cpu().numpy() for layer in layers[name]]
             results[architecture][name] = {
                 "loss": finite_or_none(loss.item()),
                 "middle_layer_gradient": gradient_statistics(grads[middle]),

@@ -122,8 +122,8 @@ def accuracy(net, dataset, device, batch_size=1000):
     net.eval()
     correct = 0
     for images, labels in data.DataLoader(dataset, batch_size, shuffle=False, device=device):
-        predictions = tg.backend.to_numpy(net(images).data.argmax(axis=1))
-        correct += int((predictions == tg.backend.to_numpy(labels.data)).sum())
+        predictions = net(images).detach().argmax(1).cpu().numpy()
+        correct += int((predictions == labels.cpu().numpy()).sum())
     net.train()
     return correct / len(dataset.labels)
 
@@ -132,7 +132,7 @@ def accuracy(net, dataset, device, batch_size=1000):
 def sigmoid_input_percentiles(net, probe, unit):
     """15th/50th/85th percentiles of one sigmoid's input over the probe batch (inference mode)."""
     net.eval()
-    z = tg.backend.to_numpy(last_sigmoid_input(net, probe).data[:, unit])
+    z = last_sigmoid_input(net, probe).detach()[:, unit].cpu().numpy()
     net.train()
     return [float(v) for v in np.percentile(z, PERCENTILES)]
 

@@ -76,13 +76,13 @@ def parse_args(argv=None):
 
 # ---------------------------------------------------------------------- the probe
 def loss_and_gradient(net, params, images, labels):
-    """L_B(x) in training mode and its gradient (a tuple of arrays), without touching ``.grad``."""
+    """L_B(x) in training mode and its gradient (a list of tensors), without touching ``.grad``."""
     loss = F.cross_entropy(net(images), labels)
-    return loss.item(), [g.data for g in grad(loss, params)]
+    return loss.item(), list(grad(loss, params))
 
 
 def distance(arrays_a, arrays_b):
-    """||a - b||_2 over all the arrays together."""
+    """||a - b||_2 over all the tensors together."""
     return float(np.sqrt(sum(float(((a - b) ** 2).sum()) for a, b in zip(arrays_a, arrays_b))))
 
 
@@ -95,7 +95,7 @@ def probe(net, images, labels, step_sizes):
     params = list(net.parameters())
     values = {m: [] for m in MEASURES}
     with restored(net), np.errstate(all="ignore"):
-        origin = [p.data.copy() for p in params]
+        origin = [p.detach().clone() for p in params]
         _, gradient = loss_and_gradient(net, params, images, labels)
         gradient_norm = distance(gradient, [g * 0 for g in gradient])
         for eta in step_sizes:

@@ -148,7 +148,7 @@ def softplus(z):
 def nielsen_cross_entropy(logits, labels):
     """network2.py's CrossEntropyCost on sigmoid outputs a = sigmoid(z), one-hot y, averaged over examples:
     sum_k -(y_k ln a_k + (1 - y_k) ln(1 - a_k)) = sum_k softplus(z_k) - z_label."""
-    one_hot = tg.tensor(np.eye(logits.shape[1], dtype=np.float32)[tg.backend.to_numpy(labels.data)],
+    one_hot = tg.tensor(np.eye(logits.shape[1], dtype=np.float32)[labels.cpu().numpy()],
                         device=logits.device)
     return (softplus(logits) - logits * one_hot).sum(dim=1).mean()
 
@@ -156,9 +156,9 @@ def nielsen_cross_entropy(logits, labels):
 LOSSES = {"notebook": F.cross_entropy, "nielsen": nielsen_cross_entropy}
 
 
-def frobenius(array):
-    """||array||_F of a backend (NumPy or CuPy) array."""
-    return float((array * array).sum()) ** 0.5
+def frobenius(t):
+    """||t||_F of a tensor."""
+    return float((t * t).sum()) ** 0.5
 
 
 # ---------------------------------------------------------------------- training
@@ -176,19 +176,19 @@ def bias_gradient_norms(net, loss_fn, images, labels):
     biases = hidden_biases(net)
     with restored(net):
         gradients = tg.autograd.grad(loss_fn(net(images), labels), biases)
-    return [frobenius(g.data) for g in gradients]
+    return [frobenius(g) for g in gradients]
 
 
 def train_epoch(net, optimizer, loader, loss_fn):
     """One epoch of SGD; returns ||W_l(after) - W_l(before)||_F per hidden layer."""
     weights = hidden_weights(net)
-    before = [w.data.copy() for w in weights]
+    before = [w.detach().clone() for w in weights]
     for images, labels in loader:
         loss = loss_fn(net(images), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return [frobenius(w.data - b) for w, b in zip(weights, before)]
+    return [frobenius(w.detach() - b) for w, b in zip(weights, before)]
 
 
 @tg.no_grad()
@@ -197,7 +197,7 @@ def evaluate(net, loss_fn, images, labels):
     net.eval()
     logits = net(images)
     loss = loss_fn(logits, labels).item()
-    accuracy = float((tg.backend.to_numpy(logits.data.argmax(axis=1)) == tg.backend.to_numpy(labels.data)).mean())
+    accuracy = float((logits.detach().argmax(1).cpu().numpy() == labels.cpu().numpy()).mean())
     net.train()
     return loss, accuracy
 

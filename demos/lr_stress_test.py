@@ -286,9 +286,7 @@ def weight_layer_text(args, net):
 
 def all_finite(net):
     """Whether every parameter and buffer of ``net`` is finite."""
-    xp = tg.backend.xp_of(next(iter(net.parameters())).device)
-    return all(bool(xp.isfinite(t.data).all()) for t in [*net.parameters(), *net.buffers()]
-               if t.data.dtype.kind == "f")
+    return all(bool(t.isfinite().all()) for t in [*net.parameters(), *net.buffers()] if t.dtype.kind == "f")
 
 
 def collapse_epoch(accuracies, diverged_epoch, threshold):
@@ -324,7 +322,7 @@ def run(args):
         correct, losses, seen = {n: 0 for n in alive}, {n: [] for n in alive}, {n: 0 for n in alive}
         for images, labels in loader:
             step += 1
-            target = tg.backend.to_numpy(labels.data)
+            target = labels.cpu().numpy()
             for name in [n for n in alive if curves[n]["diverged_epoch"] is None]:
                 net = nets[name]
                 with np.errstate(all="ignore"):       # overflow is expected here: it is checked below
@@ -339,7 +337,7 @@ def run(args):
                 if not np.isfinite(value) or not all_finite(net):
                     curves[name]["diverged_epoch"], curves[name]["diverged_step"] = epoch, step
                     continue
-                predictions = tg.backend.to_numpy(logits.data.argmax(axis=1))
+                predictions = logits.detach().argmax(1).cpu().numpy()
                 correct[name] += int((predictions == target).sum())
                 seen[name] += len(target)
                 losses[name].append(value)
@@ -348,7 +346,7 @@ def run(args):
             finished = curve["diverged_epoch"] is None
             curve["train_accuracy"].append(correct[name] / seen[name] if seen[name] else None)
             curve["train_loss"].append(float(np.mean(losses[name])) if finished else None)
-            curve["weight_norms"].append([float(np.linalg.norm(tg.backend.to_numpy(w.data).astype(np.float64)))
+            curve["weight_norms"].append([float(np.linalg.norm(w.detach().cpu().numpy().astype(np.float64)))
                                           for w in hidden_weights(nets[name])] if finished else None)
         progress.update(epoch + 1, f"lr {lr:.3g}  " + "  ".join(
             f"{n} acc {curves[n]['train_accuracy'][-1] or 0:.3f}" for n in alive))

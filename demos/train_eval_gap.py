@@ -177,8 +177,8 @@ def bn_layers(net):
 def running_stats(net):
     """(mean, var) of every BatchNorm1d, concatenated over the layers."""
     layers = bn_layers(net)
-    return (np.concatenate([tg.backend.to_numpy(m.running_mean.data) for m in layers]),
-            np.concatenate([tg.backend.to_numpy(m.running_var.data) for m in layers]))
+    return (np.concatenate([m.running_mean.cpu().numpy() for m in layers]),
+            np.concatenate([m.running_var.cpu().numpy() for m in layers]))
 
 
 def population_comparison(net, train_set, test_set, batch_size, seed, device):

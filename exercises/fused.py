@@ -62,7 +62,7 @@ WHERE = {
     "dweight": "BatchNorm.backward: dgamma, the second gradient it returns (shape (C,))",
     "dbias": "BatchNorm.backward: dbeta, the third gradient it returns (shape (C,))",
     "second derivatives": "BatchNorm.backward: it must be differentiable itself, so compute dx with Tensor "
-                          "ops on the Tensors forward saved (x, weight), not on arrays (.data) or copies",
+                          "ops on the Tensors forward saved (x, weight), not on .data, arrays or copies",
 }
 
 

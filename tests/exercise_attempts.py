@@ -51,7 +51,7 @@ class BatchNorm(Function):
     def backward(cls, ctx, dy):
         x, weight = ctx.saved_tensors
         axes, shape = axes_and_shape(x)
-        m = x.data.size // x.shape[1]
+        m = x._data.size // x.shape[1]
         x_hat = composed(x, None, None, ctx.eps)
         inv_sigma = (x.var(axis=axes, keepdims=True, correction=0) + ctx.eps) ** -0.5
         dbeta = dy.sum(axis=axes, keepdims=True)
@@ -72,7 +72,7 @@ class BackwardOnArrays(BatchNorm):
     @classmethod
     def backward(cls, ctx, dy):
         grads = super().backward(ctx, dy)
-        return tuple(g if g is None else tg.Tensor.wrap(g.data.copy(), g.device) for g in grads)
+        return tuple(g if g is None else tg.Tensor.wrap(g._data.copy(), g.device) for g in grads)
 
 
 def fused_with(function):
@@ -94,16 +94,16 @@ class BatchNorm1d(nn.BatchNorm1d):
                 self.running_var.detach().reshape(shape) + self.eps).sqrt()
             return x_hat * self.weight.reshape(shape) + self.bias.reshape(shape)
         y = F.batch_norm(x, None, None, self.weight, self.bias, training=True, eps=self.eps)
-        m = x.data.size // x.shape[1]
-        self.num_batches_tracked.data += 1
+        m = x._data.size // x.shape[1]
+        self.num_batches_tracked._data += 1
         f = 1 / self.num_batches_tracked.item() if self.momentum is None else self.momentum
-        variance = x.data.var(axis=axes) * (1 if self.biased_running_var else m / (m - 1))
-        mean = (1 - f) * self.running_mean.data + f * x.data.mean(axis=axes)
+        variance = x._data.var(axis=axes) * (1 if self.biased_running_var else m / (m - 1))
+        mean = (1 - f) * self.running_mean._data + f * x._data.mean(axis=axes)
         if self.running_mean_in_float64:
             self.running_mean = tg.tensor(mean, dtype=tg.float64)
         else:
-            self.running_mean.data[...] = mean
-        self.running_var.data[...] = (1 - f) * self.running_var.data + f * variance
+            self.running_mean._data[...] = mean
+        self.running_var._data[...] = (1 - f) * self.running_var._data + f * variance
         return y
 
 
@@ -131,7 +131,7 @@ def recompute_population_stats(model, batches, reset=True):
     for m, (training, momentum, tracked) in zip(layers, saved):
         m.train(training)
         m.momentum = momentum
-        m.num_batches_tracked.data[...] = tracked
+        m.num_batches_tracked._data[...] = tracked
     return model
 
 

@@ -33,7 +33,7 @@ def test_set_default_device_routes_new_tensors(device):
     tg.set_default_device(device)
     for t in (tg.tensor([1.0, 2.0]), tg.zeros(2), tg.randn(3), tg.arange(4)):
         assert t.device == device
-        assert isinstance(t.data, backend.xp_of(device).ndarray)
+        assert isinstance(t._data, backend.xp_of(device).ndarray)
     tg.set_default_device(None)
     assert tg.get_default_device() == "cpu"
 
@@ -42,7 +42,7 @@ def test_environment_variable_routes_new_tensors(device, monkeypatch):
     monkeypatch.setenv("TINYGRAD_BN_DEVICE", device)
     assert tg.get_default_device() == device
     t = tg.ones(2, 3)
-    assert t.device == device and isinstance(t.data, backend.xp_of(device).ndarray)
+    assert t.device == device and isinstance(t._data, backend.xp_of(device).ndarray)
 
 
 def test_environment_variable_is_really_read(monkeypatch, without_cupy):
@@ -166,7 +166,7 @@ def test_host_copies_are_numpy_arrays(device):
     host = t.numpy()
     assert type(host) is np.ndarray
     np.testing.assert_array_equal(host, np.arange(6).reshape(2, 3))
-    assert backend.device_of(t.data) == device
+    assert backend.device_of(t._data) == device
 
 
 def test_set_num_threads_limits_the_blas_pool():

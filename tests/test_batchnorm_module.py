@@ -80,7 +80,7 @@ def test_without_running_statistics_eval_uses_the_batch(layer):
 @LAYERS
 def test_reset_parameters_and_running_stats(layer):
     bn = layer(3)
-    bn.weight.data[...] = 5
+    bn.weight._data[...] = 5
     bn(tg.randn(*shape(layer, 4, 3)) * 3 + 2)
     bn.reset_parameters()
     assert np.array_equal(bn.weight.detach().numpy(), np.ones(3))
@@ -183,7 +183,7 @@ def test_bias_false_keeps_the_scale_only(device, layer):
     assert list(bn.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
     assert repr(bn) == f"{layer.__name__}(3, eps=1e-05, momentum=0.1, affine=True, bias=False, track_running_stats=True)"
     gamma = np.array([0.5, 2.0, -1.0])
-    bn.weight.data[...] = bn.weight.xp.asarray(gamma)
+    bn.weight._data[...] = bn.weight.xp.asarray(gamma)
     x = np.random.default_rng(0).standard_normal(shape(layer, 6, 3))
     expected = numpy_normalize(x)[0] * gamma.reshape((1, 3) + (1,) * (x.ndim - 2))
     np.testing.assert_allclose(bn(tg.tensor(x, device=device)).detach().numpy(), expected, rtol=1e-12)
@@ -232,7 +232,7 @@ def test_empty_training_batch(device, layer, shape, momentum):
     """torch 2.13 (checked): an empty output, an empty input gradient and zero gradients for
     weight and bias; the running statistics unchanged and the batch counted."""
     bn = layer(3, momentum=momentum).to(device)
-    bn.running_mean.data[...] = 0.5
+    bn.running_mean._data[...] = 0.5
     x = tg.zeros(shape, requires_grad=True, device=device)
     y = bn(x)
     assert y.shape == shape
@@ -292,7 +292,7 @@ def test_anomaly_raises_before_the_running_statistics_change(device, layer, pois
     if poison == "NaN in the input":
         x[2, 1] = np.nan
     elif poison == "NaN in weight":
-        bn.weight.data[0] = np.nan
+        bn.weight._data[0] = np.nan
     else:
         x[:, 0] = np.array([1e20, -1e20, 1e20, -1e20]).reshape((4,) + (1,) * (x.ndim - 2))
     with tg.detect_anomaly():

@@ -22,9 +22,9 @@ def conv_layer_of(case, device):
     c_out, c_group, kh, kw = case.weight.shape
     layer = nn.Conv2d(c_group * case.groups, c_out, (kh, kw), bias=case.bias is not None, device=device,
                       dtype=tg.float64, **case.arguments)
-    layer.weight.data[...] = layer.weight.xp.asarray(case.weight)
+    layer.weight._data[...] = layer.weight.xp.asarray(case.weight)
     if case.bias is not None:
-        layer.bias.data[...] = layer.bias.xp.asarray(case.bias)
+        layer.bias._data[...] = layer.bias.xp.asarray(case.bias)
     return layer
 
 

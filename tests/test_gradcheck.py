@@ -19,12 +19,12 @@ class ScaleWithWrongWeightGradient(Function):
 
     @staticmethod
     def forward(ctx, x, w):
-        return x.data * w.data
+        return x._data * w._data
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.inputs
-        wrong = (grad * x).data.copy()
+        wrong = (grad * x)._data.copy()
         wrong[1] += 1.0
         return grad * w, Tensor.wrap(wrong, w.device)
 
@@ -35,7 +35,7 @@ class CenterWithZeroGradient(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data - x.data.mean()
+        return x._data - x._data.mean()
 
     @staticmethod
     def backward(ctx, grad):
@@ -48,12 +48,12 @@ class SquareWithDetachedBackward(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data ** 2
+        return x._data ** 2
 
     @staticmethod
     def backward(ctx, grad):
         x = ctx.inputs[0]
-        return grad * 2 * Tensor.wrap(x.data.copy(), x.device)
+        return grad * 2 * Tensor.wrap(x._data.copy(), x.device)
 
 
 class Square(Function):
@@ -62,7 +62,7 @@ class Square(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.data ** 2
+        return x._data ** 2
 
     @staticmethod
     def backward(ctx, grad):

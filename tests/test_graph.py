@@ -296,7 +296,7 @@ def test_autograd_grad_runs_no_node_it_does_not_need(device):
     class Recorded(Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 1.0
+            return x._data * 1.0
 
         @staticmethod
         def backward(ctx, grad):
@@ -333,7 +333,7 @@ class Cube(Function):
     def forward(ctx, x, scale):
         ctx.save_for_backward(x)
         ctx.scale = scale
-        return scale * x.data ** 3
+        return scale * x._data ** 3
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -357,7 +357,7 @@ def test_a_custom_function_sees_which_inputs_need_a_gradient(device):
     class Product(Function):
         @staticmethod
         def forward(ctx, x, y):
-            return x.data * y.data
+            return x._data * y._data
 
         @staticmethod
         def backward(ctx, grad_output):
@@ -376,7 +376,7 @@ def test_a_custom_backward_returning_the_wrong_number_of_gradients_raises(device
     class Broken(Function):
         @staticmethod
         def forward(ctx, x, y):
-            return x.data + y.data
+            return x._data + y._data
 
         @staticmethod
         def backward(ctx, grad_output):
@@ -404,7 +404,7 @@ class _Tile(tg.Function):
 
     @staticmethod
     def forward(ctx, x, shape, wrong):
-        return x.xp.broadcast_to(x.data, shape).copy()
+        return x.xp.broadcast_to(x._data, shape).copy()
 
     @staticmethod
     def backward(ctx, grad):
@@ -430,7 +430,7 @@ def test_engine_names_the_op_whose_gradient_has_a_wrong_shape(device):
 def test_grad_keeps_its_tensor_while_accumulating_and_never_writes_an_array(device):
     x = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
     (x * 3).sum().backward()
-    first_tensor, first_array = x.grad, x.grad.data
+    first_tensor, first_array = x.grad, x.grad._data
     (x * 4).sum().backward()
     assert x.grad is first_tensor                       # the same Tensor, as in PyTorch
     np.testing.assert_array_equal(x.grad.numpy(), [7.0, 7.0])

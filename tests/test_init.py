@@ -97,10 +97,10 @@ def test_orthogonal(shape, gain):
 
 def test_writes_in_place_on_the_device_without_a_graph(device):
     p = nn.Parameter(tg.zeros(20, 10, device=device))
-    array = p.data
+    array = p._data
     for fill in (init.kaiming_uniform_, init.xavier_normal_, init.orthogonal_, init.lecun_normal_):
         assert fill(p) is p
-        assert p.data is array and p.dtype == np.float32 and p.device == device
+        assert p._data is array and p.dtype == np.float32 and p.device == device
         assert p.grad_fn is None and p.requires_grad and p.grad is None
     assert np.abs(p.detach().numpy()).max() > 0
 

@@ -42,8 +42,8 @@ def test_parameter_is_a_tensor_that_requires_grad():
 def test_parameter_from_tensor_shares_the_array():
     t = tg.zeros(3)
     p = nn.Parameter(t)
-    p.data[0] = 5
-    assert t.data[0] == 5
+    p._data[0] = 5
+    assert t._data[0] == 5
 
 
 def test_registration_and_dotted_names():
@@ -71,7 +71,7 @@ def test_reassigning_and_deleting_attributes():
     with pytest.raises(TypeError, match="Parameter or None"):
         m.bias = tg.zeros(2)
     m.running = tg.ones(2)                   # a buffer may be replaced by a Tensor
-    assert m.running.data.sum() == 2 and "running" in dict(m.named_buffers())
+    assert m.running._data.sum() == 2 and "running" in dict(m.named_buffers())
     del m.running
     assert "running" not in dict(m.named_buffers())
     with pytest.raises(AttributeError, match="no attribute 'missing'"):
@@ -158,14 +158,14 @@ def test_state_dict_keys_and_sharing():
     sd = net.state_dict()
     assert "first.scratch" not in sd and "first.count" in sd
     assert not sd["first.weight"].requires_grad
-    assert sd["first.weight"].data is net.first.weight.data
+    assert sd["first.weight"]._data is net.first.weight._data
 
 
 @given(st.integers(0, 2 ** 31 - 1))
 def test_state_dict_round_trip(seed):
     tg.manual_seed(seed)
     source, target = Net(), Net()
-    source.first.count.data[...] = seed % 1000
+    source.first.count._data[...] = seed % 1000
     result = target.load_state_dict({k: v.numpy().copy() for k, v in source.state_dict().items()})
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (name, a), (_, b) in zip(source.state_dict().items(), target.state_dict().items()):

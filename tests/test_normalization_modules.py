@@ -22,8 +22,8 @@ def _numpy_layer(case, eps=1e-5):
 
 def _load_affine(layer, case):
     xp = layer.weight.xp
-    layer.weight.data[...] = xp.asarray(case.weight, dtype=layer.weight.dtype)
-    layer.bias.data[...] = xp.asarray(case.bias, dtype=layer.bias.dtype)
+    layer.weight._data[...] = xp.asarray(case.weight, dtype=layer.weight.dtype)
+    layer.bias._data[...] = xp.asarray(case.bias, dtype=layer.bias.dtype)
 
 
 # ------------------------------------------------------------------ LayerNorm

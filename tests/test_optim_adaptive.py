@@ -109,7 +109,7 @@ def test_parameters_without_gradients_are_skipped_and_state_round_trips(device):
         before = a.detach().clone()
         opt.step()
         moved = a.detach().clone()
-        a.data[...] = before.data
+        a._data[...] = before._data
         again.step()
         np.testing.assert_array_equal(a.detach().numpy(), moved.numpy())
 

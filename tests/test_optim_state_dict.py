@@ -129,7 +129,7 @@ def test_load_copies_the_buffers(device):
     loaded = fresh.state[p]["exp_avg"]
     assert loaded is not opt.state[p]["exp_avg"]
     kept = loaded.numpy().copy()
-    state_dict["state"][0]["exp_avg"].data[...] = 7.0            # the dict changes, the optimizer does not
+    state_dict["state"][0]["exp_avg"]._data[...] = 7.0            # the dict changes, the optimizer does not
     np.testing.assert_array_equal(loaded.numpy(), kept)
     dict_values = state_dict["state"][0]["exp_avg_sq"].numpy().copy()
     train(model, fresh, None, make_batches(device, 1))          # the optimizer changes, the dict does not

@@ -53,14 +53,14 @@ def assert_unchanged(before, after):
 def test_a_gradient_of_another_dtype_is_refused_before_anything_changes(device, name):
     """(Assigning such a gradient already raises, as in torch; a parameter cast after backward does not.)"""
     params, opt = two_groups(device, OPTIMIZERS[name])
-    params[3].data = params[3].data.astype(tg.float64)   # the parameter was cast after backward
+    params[3]._data = params[3]._data.astype(tg.float64)   # the parameter was cast after backward
     before = snapshot(params, opt)
     with pytest.raises(RuntimeError, match=rf"{name}.step: parameter 1 of group 1 \(float64 \(2, 2\) on {device}\) "
                                            rf"has a gradient that is float32 \(2, 2\) on {device}; expected the "
                                            "parameter's shape, dtype and device; no parameter was changed"):
         opt.step()
     assert_unchanged(before, snapshot(params, opt))
-    params[3].data = params[3].data.astype(tg.float32)   # fixed, the step goes through
+    params[3]._data = params[3]._data.astype(tg.float32)   # fixed, the step goes through
     opt.step()
     assert all((a != p.detach().numpy()).all() for a, p in zip(before[0], params))
 
@@ -68,7 +68,7 @@ def test_a_gradient_of_another_dtype_is_refused_before_anything_changes(device, 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_a_gradient_of_another_shape_is_refused(device, name):
     params, opt = two_groups(device, OPTIMIZERS[name])
-    params[3].data = params[3].xp.zeros((4, 1), dtype=params[3].dtype)    # the parameter changed shape after backward
+    params[3]._data = params[3].xp.zeros((4, 1), dtype=params[3].dtype)    # the parameter changed shape after backward
     before = snapshot(params, opt)
     with pytest.raises(RuntimeError, match=r"parameter 1 of group 1 \(float32 \(4, 1\)"):
         opt.step()
@@ -79,7 +79,7 @@ def test_a_gradient_of_another_shape_is_refused(device, name):
 def test_state_that_no_longer_fits_is_refused_and_reloading_moves_it(device, name):
     params, opt = two_groups(device, OPTIMIZERS[name])
     for p in params[2:]:                                   # group 1 cast after the first step
-        p.data = p.data.astype(np.float64)
+        p._data = p._data.astype(np.float64)
         p.grad = tg.randn(*p.shape, device=device, dtype=tg.float64)
     before = snapshot(params, opt)
     with pytest.raises(RuntimeError, match=r"parameter 0 of group 1 \(float64 \(4,\) on .*\) has state '\w+' "
@@ -130,7 +130,7 @@ def test_an_invalid_hyper_parameter_set_after_construction_is_refused(device, na
 def test_overflow_gives_inf_silently_even_when_numpy_is_told_to_raise(device, name):
     params, opt = two_groups(device, OPTIMIZERS[name])
     params[0].grad = tg.full((2, 3), 3e38, device=device)            # squares (Adam, RMSprop) and sums overflow
-    params[0].data[...] = 3e38
+    params[0]._data[...] = 3e38
     opt.param_groups[0]["lr"] = 1e30
     with np.errstate(all="raise"):
         opt.step()

@@ -36,7 +36,7 @@ def test_tensor_copies_its_data(device):
     source[0] = 99.0
     assert t.numpy()[0] == 1.0
     u = tg.tensor(t)
-    u.data[1] = -1.0
+    u._data[1] = -1.0
     assert t.numpy()[1] == 2.0
 
 
@@ -165,7 +165,7 @@ def test_zero_dimensional_results_and_gradients_are_arrays(device):
     for _ in range(2):
         (x * x).backward()
     for t in (x * 3, x.sum(), tg.tensor([1.0, 2.0], device=device)[0], x.grad):
-        assert t.data.ndim == 0 and hasattr(t.data, "shape") and not np.isscalar(t.data)
+        assert t._data.ndim == 0 and hasattr(t._data, "shape") and not np.isscalar(t._data)
     assert x.grad.item() == 8.0
 
 
@@ -269,6 +269,74 @@ def test_op_results_hold_arrays_even_when_0d(device, x):
     would otherwise hand back as scalars that cannot be written in place."""
     t = tg.tensor(x, requires_grad=True, device=device)
     for out in [t.sum(), t.max(), (t * 2).mean(), t.reshape(-1)[0], t.exp().sum().sqrt(), t.detach().sum() + 1]:
-        assert isinstance(out.data, type(t.data)) and out.shape == ()
-        out.data[...] = 3.0
+        assert isinstance(out._data, type(t._data)) and out.shape == ()
+        out._data[...] = 3.0
         assert out.item() == 3.0
+
+
+def test_data_is_a_tensor_sharing_memory_outside_the_graph(device):
+    """PyTorch's .data: no grad, the same memory (writes show in x), a version counter
+    of its own (autograd does not see the writes), and assignable."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    d = x.data
+    assert isinstance(d, tg.Tensor) and not d.requires_grad and d.grad_fn is None and d.device == device
+    y = (x * x).sum()
+    d.mul_(10)                                   # unseen by the graph: y's backward uses the new values
+    assert x._version[0] == 0 and x.detach().tolist() == [10.0, 20.0]
+    y.backward()
+    assert x.grad.tolist() == [20.0, 40.0]
+    values, indices = tg.max((x * 2).data.reshape(1, 2), 1)
+    assert values.tolist() == [40.0] and indices.tolist() == [1]
+    x.data = tg.tensor([5.0, 6.0, 7.0], dtype=tg.float64, device=device)
+    assert x.shape == (3,) and x.dtype == tg.float64 and x.requires_grad and x.grad.tolist() == [20.0, 40.0]
+    with pytest.raises(TypeError, match="data must be set to a Tensor"):
+        x.data = [1.0]
+
+
+def test_weight_initialisation_through_data(device):
+    """The DCGAN idiom m.weight.data.normal_(0.0, 0.02) and m.bias.data.fill_(0)."""
+    layer = tg.nn.Linear(200, 300).to(device)
+    tg.manual_seed(0)
+    layer.weight.data.normal_(0.0, 0.02)
+    layer.bias.data.fill_(0)
+    assert abs(float(layer.weight.detach().std()) - 0.02) < 0.001 and layer.bias.detach().abs().sum().item() == 0
+    assert layer.weight.grad_fn is None and layer.weight.requires_grad
+
+
+def test_array_is_the_backend_array_itself(device):
+    x = tg.ones(2, 3, device=device)
+    assert x.array is x._data and x.array.shape == (2, 3)
+    assert type(x.array).__module__.split(".")[0] == ("numpy" if device == "cpu" else "cupy")
+
+
+def test_numpy_conversion_follows_torch(device):
+    x = tg.tensor([1.0, 2.0], device=device)
+    if device == "cpu":
+        assert np.array(x).tolist() == [1.0, 2.0] and np.asarray(x, dtype=np.float64).dtype == np.float64
+        assert np.asarray(x) is x.array or np.shares_memory(np.asarray(x), x.array)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            np.asarray(tg.ones(2, requires_grad=True))
+    else:
+        with pytest.raises(TypeError, match="can't convert cuda device type tensor to numpy. Use Tensor.cpu()"):
+            np.asarray(x)
+
+
+def test_size_is_a_tuple_that_prints_as_torch_size():
+    x = tg.ones(2, 3, 4)
+    assert isinstance(x.shape, tg.Size) and isinstance(x.shape, tuple) and x.size() == (2, 3, 4)
+    assert repr(x.shape) == str(x.shape) == "Size([2, 3, 4])" and repr(tg.Size()) == "Size([])"
+    assert x.shape.numel() == 24 == x.numel() and tg.Size().numel() == 1
+    assert isinstance(x.shape[1:], tg.Size) and x.shape[1:] == (3, 4) and type(x.shape[0]) is int
+    assert x.shape + (5,) == (2, 3, 4, 5) and isinstance(x.shape + (5,), tg.Size)
+    assert tg.Size([2, np.int64(3)]) == (2, 3) and tg.zeros(tg.Size([2, 1])).shape == (2, 1)
+    assert x.reshape(x.shape[::-1]).shape == (4, 3, 2) and x.view(x.size(0), -1).shape == (2, 12)
+    with pytest.raises(TypeError, match="Size\\(\\) takes an iterable of 'int'"):
+        tg.Size([2.0])
+
+
+def test_size_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    for shape in [(), (3,), (2, 3, 4)]:
+        ours, theirs = tg.zeros(shape).shape, torch.zeros(shape).shape
+        assert ours == theirs and ours.numel() == theirs.numel() and repr(ours) == repr(theirs).replace("torch.", "")
+        assert ours[1:] == theirs[1:] and type(ours[1:]).__name__ == type(theirs[1:]).__name__

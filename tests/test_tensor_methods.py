@@ -121,8 +121,8 @@ def test_view_clone_t_contiguous(device):
     with pytest.raises(RuntimeError, match="t\\(\\) expects a tensor with <= 2 dimensions, but self is 3D"):
         tg.zeros(1, 2, 3).t()
     c = x.clone()
-    assert c.grad_fn is not None and not np.shares_memory(c.data, x.data)
-    assert x.contiguous() is x and x.t().contiguous().data.flags.c_contiguous
+    assert c.grad_fn is not None and not np.shares_memory(c._data, x._data)
+    assert x.contiguous() is x and x.t().contiguous()._data.flags.c_contiguous
     (c * 2 + x.t().contiguous().t()).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 3.0))
 

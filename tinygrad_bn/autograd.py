@@ -134,7 +134,7 @@ def _backward_checked(node, grad_output):
         grads = type(node).backward(node, grad_output)
     finally:
         _GradMode.anomaly = True
-    _check_finite(node, [g.data for g in (grads if type(grads) is tuple else (grads,)) if g is not None],
+    _check_finite(node, [g._data for g in (grads if type(grads) is tuple else (grads,)) if g is not None],
                   "backward")
     return grads
 
@@ -225,7 +225,7 @@ class Function:
         if not isinstance(out, Tensor):
             out = Tensor.wrap(out, device)
         if _GradMode.anomaly:
-            _check_finite(ctx, (out.data,), "forward")
+            _check_finite(ctx, (out._data,), "forward")
         if record:
             ctx.sequence_nr = next(_creation_order)
             out.grad_fn = ctx
@@ -265,7 +265,7 @@ def formula(fn, *tensors):
     device = tensors[0].device
     arrays = []
     for t in tensors:
-        arrays.append(t.data)
+        arrays.append(t._data)
     out = fn(*arrays)
     if type(out) is not tuple:
         return Tensor.wrap(out, device)
@@ -300,7 +300,7 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
     """
     previous = _GradMode.enabled
     _GradMode.enabled = create_graph
-    handed_out = {id(_memory_owner(grad.data))}   # arrays a new .grad must not share: the caller's gradient,
+    handed_out = {id(_memory_owner(grad._data))}   # arrays a new .grad must not share: the caller's gradient,
     try:                                          # and each one already given to a leaf in this pass
         if root.grad_fn is None:             # the root is itself a leaf
             grad = _run_leaf_hooks(root, grad)
@@ -339,7 +339,7 @@ def backward(root, grad, retain_graph=False, create_graph=False, capture=None):
             for a, edge, g in zip(inputs, node.next_functions, grads):
                 if g is None or edge is None:
                     continue
-                if g.data.shape != a.data.shape or g.data.dtype != a.data.dtype:
+                if g._data.shape != a._data.shape or g._data.dtype != a._data.dtype:
                     g = _fit_to_input(node, g, a)
                 if isinstance(edge, Tensor):   # a leaf: its .grad accumulates
                     if edge._hooks:
@@ -458,9 +458,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad(): input {i} does not require grad")
     if grad_outputs is None:
-        if outputs.data.size != 1:
+        if outputs._data.size != 1:
             raise RuntimeError(f"grad(): grad_outputs is needed for an output of shape {tuple(outputs.shape)}")
-        grad_outputs = Tensor.wrap(outputs.xp.ones_like(outputs.data), outputs.device)
+        grad_outputs = Tensor.wrap(outputs.xp.ones_like(outputs._data), outputs.device)
     elif grad_outputs.shape != outputs.shape:
         raise RuntimeError(f"grad(): grad_outputs has shape {tuple(grad_outputs.shape)}, "
                            f"expected the output's {tuple(outputs.shape)}")
@@ -474,7 +474,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None and not allow_unused:
             raise RuntimeError(f"grad(): input {i} (shape {tuple(t.shape)}) was not used to compute the "
                                f"output; pass allow_unused=True to get None for it")
-        if g is not None and (g.data.shape != t.data.shape or g.data.dtype != t.data.dtype):
+        if g is not None and (g._data.shape != t._data.shape or g._data.dtype != t._data.dtype):
             g = reduce_to(g, t)
         result.append(g)
     return tuple(result)
@@ -484,7 +484,7 @@ def _fit_to_input(node, g, a):
     """A gradient with a broadcast shape or another dtype than input ``a``, summed over
     the broadcast axes and cast to ``a``'s dtype (as PyTorch's engine does), so an op's
     backward can return the plain formula.  Any other shape is a bug in that backward."""
-    shape, target = a.data.shape, g.data.shape
+    shape, target = a._data.shape, g._data.shape
     if len(shape) > len(target) or any(n not in (1, m) for n, m in zip(shape[::-1], target[::-1])):
         raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape {tuple(g.shape)} "
                            f"for an input of shape {tuple(a.shape)}")
@@ -507,19 +507,19 @@ def _accumulate(leaf, g, create_graph, handed_out):
     """
     held = leaf._grad
     if held is None:
-        array = g.data
+        array = g._data
         owner = id(array if array.base is None else array.base)       # _memory_owner, without a call
         if owner in handed_out:
-            g = g.clone() if create_graph else Tensor.wrap(g.data.copy(), g.device)
+            g = g.clone() if create_graph else Tensor.wrap(g._data.copy(), g.device)
         else:
             handed_out.add(owner)
     if create_graph or (held is not None and held.requires_grad):
         leaf._grad = _add(held, g, create_graph)
     elif held is None:
-        leaf._grad = Tensor.wrap(g.data, g.device)
+        leaf._grad = Tensor.wrap(g._data, g.device)
     else:
-        total = held.data + g.data
-        held.data = total if total.ndim else held.xp.asarray(total)    # NumPy: 0-d sums are scalars
+        total = held._data + g._data
+        held._data = total if total.ndim else held.xp.asarray(total)    # NumPy: 0-d sums are scalars
 
 
 def _add(total, g, create_graph):
@@ -529,7 +529,7 @@ def _add(total, g, create_graph):
         return g
     if create_graph:
         return total + g
-    return Tensor.wrap(total.data + g.data, total.device)
+    return Tensor.wrap(total._data + g._data, total.device)
 
 
 from .tensor import Tensor, _memory_owner  # noqa: E402  (tensor.py imports this module)

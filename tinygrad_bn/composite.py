@@ -196,8 +196,8 @@ class CompositeMethods:
         C order, or with ``as_tuple`` one 1-D tensor per dim (what ``x[...]`` takes)."""
         if as_tuple:
             return tuple(type(self).wrap(i.astype(numpy.int64), self.device)
-                         for i in self.xp.nonzero(self.data if self.ndim else self.data.reshape(1)))
-        return type(self).wrap(self.xp.argwhere(self.data).astype(numpy.int64), self.device)
+                         for i in self.xp.nonzero(self._data if self.ndim else self._data.reshape(1)))
+        return type(self).wrap(self.xp.argwhere(self._data).astype(numpy.int64), self.device)
 
     def argwhere(self):
         """``nonzero()``: the (count, ndim) indices of the nonzero elements."""
@@ -207,7 +207,7 @@ class CompositeMethods:
         """The distinct elements in ascending order (of the flattened tensor, or the distinct
         slices along ``dim``); with ``return_inverse`` also where each element's value is in
         that list (the input's shape), with ``return_counts`` how often each occurs."""
-        values, inverse, counts = self.xp.unique(self.data, return_inverse=True, return_counts=True, axis=dim)
+        values, inverse, counts = self.xp.unique(self._data, return_inverse=True, return_counts=True, axis=dim)
         wrap = type(self).wrap
         out = [wrap(values, self.device)]
         if return_inverse:

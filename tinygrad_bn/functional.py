@@ -48,11 +48,11 @@ def _expect_dtype(function, input, names, *others):
     """RuntimeError unless each Tensor of ``others`` (named ``names``; None is skipped)
     has the dtype of ``input``: PyTorch refuses the mix instead of promoting to the
     wider dtype."""
-    dtype = input.data.dtype
+    dtype = input._data.dtype
     for name, t in zip(names, others):
-        if t is not None and t.data.dtype != dtype:
+        if t is not None and t._data.dtype != dtype:
             raise RuntimeError(f"{function}(): input and {name} must have the same dtype, "
-                               f"but got {dtype} and {t.data.dtype}")
+                               f"but got {dtype} and {t._data.dtype}")
 
 
 # ------------------------------------------------------------------ layers
@@ -74,9 +74,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     in ``input``.  An index outside [0, num_embeddings) raises IndexError on every device."""
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
         _expect_tensors("embedding", ("input", "weight"), input, weight, required=2)
-    if input.data.dtype not in (numpy.int64, numpy.int32):
+    if input._data.dtype not in (numpy.int64, numpy.int32):
         raise RuntimeError(f"embedding(): expected indices of dtype int64 or int32 (Long, Int), got {input.dtype}")
-    if weight.data.ndim != 2:
+    if weight._data.ndim != 2:
         raise RuntimeError(f"embedding(): 'weight' must be 2-D (num_embeddings, embedding_dim), got shape "
                            f"{tuple(weight.shape)}")
     if input.device != weight.device:
@@ -85,9 +85,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if sparse:
         raise NotImplementedError("embedding(): sparse=True needs sparse gradient tensors, which tinygrad_bn "
                                   "does not have; use sparse=False")
-    count = weight.data.shape[0]
+    count = weight._data.shape[0]
     padding_idx = _padding_index(padding_idx, count)
-    index = input.data
+    index = input._data
     outside, first = outside_range(index, count)
 
     def out_of_range():
@@ -121,7 +121,7 @@ def _renormalize_rows(weight, index, max_norm, norm_type):
     rows = xp.unique(index)
     if rows.size == 0:
         return
-    values = weight.data[rows]
+    values = weight._data[rows]
     magnitude = xp.abs(values)
     if norm_type == math.inf:
         norms = magnitude.max(axis=1)
@@ -170,7 +170,7 @@ def _check_batch_norm(function, input, running_mean, running_var, weight, bias, 
     if not _usual_per_channel(input, vectors):
         names = ("running_mean", "running_var", "weight", "bias")
         _expect_tensors(function, ("input",) + names, input, *vectors)
-        data = input.data
+        data = input._data
         if data.ndim < 2:
             raise ValueError(f"{function}: expected an input (N, C, *) with at least 2 dimensions, got "
                              f"{data.ndim}D input of shape {tuple(data.shape)}")
@@ -191,21 +191,21 @@ def _usual_per_channel(input, vectors):
     point input Tensor (N, C, *) and per-channel vectors that are None or Tensors of shape
     (C,) and the input's dtype.  (Where not, the checks above say what is wrong, in
     PyTorch's order.)"""
-    if not isinstance(input, Tensor) or input.data.ndim < 2 or input.data.dtype.kind != "f":
+    if not isinstance(input, Tensor) or input._data.ndim < 2 or input._data.dtype.kind != "f":
         return False
-    channels, dtype = input.data.shape[1:2], input.data.dtype
+    channels, dtype = input._data.shape[1:2], input._data.dtype
     for t in vectors:
-        if t is not None and not (isinstance(t, Tensor) and t.data.shape == channels and t.data.dtype == dtype):
+        if t is not None and not (isinstance(t, Tensor) and t._data.shape == channels and t._data.dtype == dtype):
             return False
     return True
 
 
 def _expect_per_channel(function, input, names, vectors, error):
     """``error`` unless each vector (None is skipped) has shape (C,), C = input.shape[1]."""
-    channels = input.data.shape[1]
+    channels = input._data.shape[1]
     for name, t in zip(names, vectors):
-        if t is not None and t.data.shape != (channels,):
-            raise error(f"{function}: expected an input with {t.data.size} channels (the size of "
+        if t is not None and t._data.shape != (channels,):
+            raise error(f"{function}: expected an input with {t._data.size} channels (the size of "
                         f"{name}), got input of shape {tuple(input.shape)} with {channels} channels")
 
 
@@ -213,7 +213,7 @@ def _values_per_channel(input, training, batch=None, within=""):
     """n * prod(S) for input (N, C, *S): what each channel's batch statistics run over,
     n = ``batch`` samples (N by default); in training there must be more than one
     value per channel (``within`` each ghost batch, say), or there is no variance."""
-    shape = input.data.shape
+    shape = input._data.shape
     values = (shape[0] if batch is None else batch) * math.prod(shape[2:])
     if training and values == 1:
         raise ValueError(f"Expected more than 1 value per channel{within} when training, "
@@ -443,7 +443,7 @@ def sigmoid(input):
     """1 / (1 + e^-x), elementwise."""
     if not isinstance(input, Tensor):
         _expect_tensors("sigmoid", ("input",), input)
-    return Sigmoid.apply(input if input.data.dtype.kind in "fc" else input._as_float())   # input.sigmoid()
+    return Sigmoid.apply(input if input._data.dtype.kind in "fc" else input._as_float())   # input.sigmoid()
 
 
 def relu(input, inplace=False):
@@ -481,7 +481,7 @@ def gelu(input, approximate="none"):
         _expect_tensors("gelu", ("input",), input)
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise NotImplementedError(f"gelu(): not implemented for {input.dtype} input (floating point only, "
                                   f"as in PyTorch)")
     return GELU.apply(input, approximate)
@@ -703,7 +703,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
                          f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size.")
     _expect_floating("binary_cross_entropy", input)
     _expect_dtype("binary_cross_entropy", input, ("target", "weight"), target, weight)
-    p = input.data
+    p = input._data
     backend.check_later(((p < 0) | (p > 1)).any(),
                         lambda: RuntimeError("all elements of input should be between 0 and 1"))
     losses = BinaryCrossEntropy.apply(input, target)
@@ -748,7 +748,7 @@ def one_hot(tensor, num_classes=-1):
     _expect_tensors("one_hot", ("tensor",), tensor)
     if tensor.dtype != numpy.int64:
         raise RuntimeError(f"one_hot is only applicable to index tensor of type int64, got {tensor.dtype}")
-    indices = tensor.data
+    indices = tensor._data
     if indices.size == 0 and num_classes == -1:
         raise RuntimeError("Can not infer total number of classes from empty tensor.")
     xp = tensor.xp
@@ -869,7 +869,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     y = _unbatch(_pool.MaxPool2d.apply(x, windows), single)
     if not return_indices:
         return y
-    indices = _pool.input_indices(_pool.window_max(x.data, windows)[1], windows)
+    indices = _pool.input_indices(_pool.window_max(x._data, windows)[1], windows)
     return y, _unbatch(Tensor.wrap(indices, x.device), single)
 
 

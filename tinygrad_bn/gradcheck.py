@@ -70,24 +70,24 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, grad_output=None, allo
         analytic = grad(out, [inputs[i] for i in checked], u, allow_unused=True)
     else:
         analytic = [None] * len(checked)
-    u_host = backend.to_numpy(u.data)
+    u_host = backend.to_numpy(u._data)
 
     def objective():
         value = fn(*inputs)      # with recording on: fn may itself differentiate (gradgradcheck)
-        return float((backend.to_numpy(value.data) * u_host).sum())
+        return float((backend.to_numpy(value._data) * u_host).sum())
 
     anything_nonzero = False
     for i, a in zip(checked, analytic):
         x = inputs[i]
-        a_host = numpy.zeros(x.shape) if a is None else backend.to_numpy(a.data)
+        a_host = numpy.zeros(x.shape) if a is None else backend.to_numpy(a._data)
         numeric = numpy.zeros(x.shape)
         for j in numpy.ndindex(*x.shape):
-            original = x.data[j].copy()
-            x.data[j] = original + eps
+            original = x._data[j].copy()
+            x._data[j] = original + eps
             plus = objective()
-            x.data[j] = original - eps
+            x._data[j] = original - eps
             minus = objective()
-            x.data[j] = original
+            x._data[j] = original
             numeric[j] = (plus - minus) / (2 * eps)
         bad = numpy.abs(a_host - numeric) > atol + rtol * numpy.abs(numeric)
         if bad.any():

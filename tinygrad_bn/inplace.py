@@ -74,7 +74,7 @@ def set_items(tensor, index, value):
     value = value.to(device=tensor.device, dtype=tensor.dtype)
     if is_grad_enabled() and (tensor._requires_grad or value._requires_grad):
         return modify(tensor, "__setitem__", lambda old, v: ops.IndexPut.apply(old, index, v), value)
-    tensor.data[index] = value.data
+    tensor._data[index] = value._data
     tensor._version[0] += 1
     return tensor
 
@@ -100,7 +100,7 @@ def write_out(result, out, name):
                               f"{list(o.shape)}, which does not match the required output shape {list(r.shape)}",
                               UserWarning, stacklevel=3)
             _check_cast(r, o, name)
-            o.data = r.data.astype(o.dtype)
+            o._data = r._data.astype(o.dtype)
         else:
             _write(o, r, name)
         o._version[0] += 1
@@ -124,7 +124,7 @@ def _check_allowed(tensor, name, recording):
 
 def _stand_in(tensor):
     """A copy of tensor's current values that takes its place in the graph."""
-    old = Tensor.wrap(tensor.data.copy(), tensor.device)
+    old = Tensor.wrap(tensor._data.copy(), tensor.device)
     old.grad_fn, old._requires_grad = tensor.grad_fn, tensor._requires_grad
     return old
 
@@ -134,7 +134,7 @@ def _write(tensor, result, name):
         raise RuntimeError(f"{name}: output with shape {list(tensor.shape)} doesn't match the broadcast "
                            f"shape {list(result.shape)}")
     _check_cast(result, tensor, name)
-    tensor.data[...] = result.data
+    tensor._data[...] = result._data
 
 
 def _check_cast(result, tensor, name):

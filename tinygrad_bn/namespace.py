@@ -54,7 +54,7 @@ def is_tensor(obj):
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise |a - b| <= atol + rtol * |b| (boolean tensor), as torch.isclose."""
-    return Tensor.wrap(a.xp.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan), a.device)
+    return Tensor.wrap(a.xp.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan), a.device)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):

@@ -117,7 +117,7 @@ def _nested(values, indent, summarize, formatter):
 
 def tensor_repr(tensor):
     """``repr(tensor)`` as PyTorch writes it (the grad_fn named by this library's op)."""
-    values = backend.to_numpy(tensor.data)
+    values = backend.to_numpy(tensor._data)
     prefix = "tensor("
     suffixes = []
     if tensor.device != backend.CPU:

@@ -87,7 +87,7 @@ def _describe(value, where, arrays, enclosing):
     if isinstance(value, Tensor):
         node = {"type": "Parameter" if isinstance(value, Parameter) else "Tensor",
                 "device": value.device, "requires_grad": value.requires_grad}
-        return _array_node(node, backend.to_numpy(value.data), where, arrays)
+        return _array_node(node, backend.to_numpy(value._data), where, arrays)
     if type(value) is numpy.ndarray:
         return _array_node({"type": "ndarray"}, value, where, arrays)
     if isinstance(value, numpy.generic):            # before float: numpy.float64 is a float

@@ -34,7 +34,7 @@ int8, int16, int32, int64, uint8, bool_ = numpy.int8, numpy.int16, numpy.int32, 
 def _host_data(data):
     """Nested lists/tuples that may hold Tensors or device arrays, as host arrays/numbers."""
     if isinstance(data, Tensor):
-        return backend.to_numpy(data.data)
+        return backend.to_numpy(data._data)
     if isinstance(data, (list, tuple)):
         return [_host_data(d) for d in data]
     if backend.device_of(data) == backend.CUDA:
@@ -53,7 +53,7 @@ def _infer_array(data, device, dtype):
         return xp.array(backend.to_device(data, device) if device == backend.CPU else data, dtype=dtype, copy=True)
     try:
         host = numpy.asarray(data)
-    except (ValueError, TypeError):                 # e.g. a list holding device arrays
+    except (ValueError, TypeError, RuntimeError):   # e.g. a list holding device arrays, or Tensors in a graph
         host = numpy.asarray(_host_data(data))
     if host.dtype == object:
         host = numpy.asarray(_host_data(data))      # a list holding Tensors
@@ -107,16 +107,16 @@ class Tensor(CompositeMethods):
     ("cpu" or "cuda"; default: ``tg.set_default_device`` / $TINYGRAD_BN_DEVICE / "cpu").
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "device", "_version", "_base", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "grad_fn", "device", "_version", "_base", "_hooks", "__weakref__")
     __array_priority__ = 1000   # numpy_array * tensor -> Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, device=None, dtype=None):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         if device is None and backend.device_of(data) == backend.CUDA:
             device = backend.CUDA
         self.device = backend.check_device(device)
-        self.data = _infer_array(data, self.device, None if dtype is None else numpy.dtype(dtype))
+        self._data = _infer_array(data, self.device, None if dtype is None else numpy.dtype(dtype))
         self._grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -138,7 +138,7 @@ class Tensor(CompositeMethods):
         if not array.ndim and device == backend.CPU:
             array = numpy.asarray(array)
         t = object.__new__(Tensor)
-        t.data = array
+        t._data = array
         t._grad = None
         t._requires_grad = False
         t.grad_fn = None
@@ -152,7 +152,7 @@ class Tensor(CompositeMethods):
         """A Tensor around ``array``; where it shares self's memory it is a view:
         it shares self's version counter and remembers self (or self's own base)."""
         out = Tensor.wrap(array, self.device)
-        if _memory_owner(out.data) is _memory_owner(self.data):
+        if _memory_owner(out._data) is _memory_owner(self._data):
             if len(self._version) == 1:
                 self._version.append("has views")      # marks the counter as shared by views
             out._version = self._version
@@ -161,48 +161,72 @@ class Tensor(CompositeMethods):
 
     # ------------------------------------------------------------ attributes
     @property
+    def array(self):
+        """The NumPy or CuPy array itself, what an op's ``forward`` computes on
+        (``x.xp.exp(x.array)``): no copy, no graph."""
+        return self._data
+
+    @property
+    def data(self):
+        """The values without the graph, as in PyTorch: a new Tensor that shares this one's
+        memory (writes through it change this tensor) but not its version counter, so
+        autograd does not see them (the escape hatch; ``detach()`` is the checked way).
+        ``numpy()`` gives the array itself on the CPU."""
+        return Tensor.wrap(self._data, self.device)
+
+    @data.setter
+    def data(self, value):
+        """``x.data = t``: x holds t's values from now on (its shape and dtype may change),
+        keeping its place in the graph, its ``.grad`` and its name."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        if value.device != self.device:
+            raise RuntimeError(f"data set to a tensor on {value.device} for a tensor on {self.device}")
+        self._data = value._data
+
+    @property
     def shape(self):
         """The extent of each dim, a ``Size`` (a tuple)."""
-        return tuple.__new__(Size, self.data.shape)
+        return tuple.__new__(Size, self._data.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self):
         """Number of dimensions (``ndim``)."""
-        return self.data.ndim
+        return self._data.ndim
 
     ndimension = dim
 
     def size(self, dim=None):
         """The shape, or with ``dim`` the extent of one dimension (as ``torch.Tensor.size``)."""
         if dim is None:
-            return tuple.__new__(Size, self.data.shape)
-        return self.data.shape[ops.canonical_dim(dim, self.ndim)]
+            return tuple.__new__(Size, self._data.shape)
+        return self._data.shape[ops.canonical_dim(dim, self.ndim)]
 
     def numel(self):
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     nelement = numel
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     @property
     def is_cuda(self):
@@ -249,9 +273,9 @@ class Tensor(CompositeMethods):
 
     def requires_grad_(self, requires_grad=True):
         """Start (or stop) recording operations on this leaf; returns self."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients, "
-                               f"got {self.data.dtype}")
+                               f"got {self._data.dtype}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables; to use a computed "
                                "tensor without its graph, use detach()")
@@ -298,10 +322,10 @@ class Tensor(CompositeMethods):
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
                                "nothing to differentiate")
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for outputs with one element; "
                                    f"this one has shape {tuple(self.shape)}: pass gradient=")
-            ones = self.data.copy()               # one element: the cheapest new array
+            ones = self._data.copy()               # one element: the cheapest new array
             ones.fill(1)
             gradient = Tensor.wrap(ones, self.device)
         else:
@@ -318,7 +342,7 @@ class Tensor(CompositeMethods):
     def detach(self):
         """The same data, cut from the graph: a new leaf that does not require grad.
         It shares the array, and so the version counter, with self."""
-        out = Tensor.wrap(self.data, self.device)
+        out = Tensor.wrap(self._data, self.device)
         out._version = self._version
         return out
 
@@ -334,7 +358,7 @@ class Tensor(CompositeMethods):
 
     def contiguous(self):
         """Self if its array is C-contiguous, else a contiguous copy in the graph."""
-        flags = self.data.flags
+        flags = self._data.flags
         return self if flags.c_contiguous else self.clone()
 
     # ------------------------------------------------------------ conversion
@@ -342,16 +366,27 @@ class Tensor(CompositeMethods):
         """The data as a host NumPy array (a copy from the GPU; shared on the CPU)."""
         if self._requires_grad:
             raise RuntimeError("can't call numpy() on a tensor that requires grad: use detach().numpy()")
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        """``numpy.asarray(t)``, ``numpy.array(t)``: the CPU values, as ``numpy()``; a GPU
+        tensor must be copied to the host first (``t.cpu()``), as in PyTorch."""
+        if self.device != backend.CPU:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                            f"the tensor to host memory first.")
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
 
     def item(self):
         """The single element as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {tuple(self.shape)}")
-        return backend.to_numpy(self.data).item()
+        return backend.to_numpy(self._data).item()
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self._data).tolist()
 
     def to(self, *args, device=None, dtype=None, copy=False):
         """A copy on ``device`` and/or of ``dtype`` (self if nothing changes and not ``copy``);
@@ -426,17 +461,17 @@ class Tensor(CompositeMethods):
         """Zero-copy export (DLPack) to NumPy, CuPy, PyTorch, ...: ``torch.from_dlpack(t)``."""
         if self._requires_grad:
             raise RuntimeError("can't export a tensor that requires grad through DLPack: use tensor.detach()")
-        return self.data.__dlpack__() if stream is None else self.data.__dlpack__(stream=stream)
+        return self._data.__dlpack__() if stream is None else self._data.__dlpack__(stream=stream)
 
     def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     def __repr__(self):
         return printing.tensor_repr(self)             # PyTorch's format (printing.py)
 
     def __format__(self, spec):
         """``f"{loss:.4f}"``: a one-element tensor formats as its number."""
-        if self.data.size == 1 and not isinstance(self.item(), bool):
+        if self._data.size == 1 and not isinstance(self.item(), bool):
             return format(self.item(), spec)
         if spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
@@ -447,9 +482,9 @@ class Tensor(CompositeMethods):
         return round(self.item(), ndigits)
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
-        return bool(backend.to_numpy(self.data))
+        return bool(backend.to_numpy(self._data))
 
     def __float__(self):
         return float(self.item())
@@ -458,7 +493,7 @@ class Tensor(CompositeMethods):
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index, "
                             f"got {self.dtype} of shape {tuple(self.shape)}")
         return int(self.item())
@@ -477,10 +512,10 @@ class Tensor(CompositeMethods):
         if isinstance(other, Tensor):
             return other
         if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            if self.data.dtype.kind == "f":
-                dtype = self.data.dtype
+            if self._data.dtype.kind == "f":
+                dtype = self._data.dtype
             elif isinstance(other, numbers.Integral):
-                dtype = self.data.dtype if self.data.dtype.kind in "iu" else numpy.int64
+                dtype = self._data.dtype if self._data.dtype.kind in "iu" else numpy.int64
             else:
                 dtype = float32
             return Tensor.wrap(numpy.dtype(dtype).type(other), self.device)
@@ -493,8 +528,8 @@ class Tensor(CompositeMethods):
         the float side's dtype (float32 for a Python float).
         """
         a, b = self, (other if isinstance(other, Tensor) else self._operand(other))
-        if a.data.dtype != b.data.dtype:
-            kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+        if a._data.dtype != b._data.dtype:
+            kind_a, kind_b = a._data.dtype.kind, b._data.dtype.kind
             if kind_a != "f" and kind_b == "f":
                 a = a.to(dtype=b.dtype)
             elif kind_b != "f" and kind_a == "f":
@@ -572,7 +607,7 @@ class Tensor(CompositeMethods):
 
     # comparisons and logic: boolean (or integer) tensors, never differentiated
     def _compare(self, other, fn):
-        return Tensor.wrap(fn(self.data, self._operand(other).data), self.device)
+        return Tensor.wrap(fn(self._data, self._operand(other)._data), self.device)
 
     def __lt__(self, other):
         return self._compare(other, self.xp.less)
@@ -596,7 +631,7 @@ class Tensor(CompositeMethods):
     less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
 
     def _bitwise(self, other, fn, name):
-        values = [self.data] + ([] if other is None else [self._operand(other).data])
+        values = [self._data] + ([] if other is None else [self._operand(other)._data])
         for v in values:
             if v.dtype.kind not in "biu":
                 raise TypeError(f"{name} is defined for boolean and integer tensors, got {v.dtype}")
@@ -617,7 +652,7 @@ class Tensor(CompositeMethods):
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
     def logical_not(self):
-        return Tensor.wrap(self.xp.logical_not(self.data), self.device)
+        return Tensor.wrap(self.xp.logical_not(self._data), self.device)
 
     def logical_and(self, other):
         """Elementwise "both nonzero", a boolean tensor (any dtypes)."""
@@ -630,25 +665,25 @@ class Tensor(CompositeMethods):
         return self._compare(other, self.xp.logical_xor)
 
     def isnan(self):
-        return Tensor.wrap(self.xp.isnan(self.data), self.device)
+        return Tensor.wrap(self.xp.isnan(self._data), self.device)
 
     def isinf(self):
-        return Tensor.wrap(self.xp.isinf(self.data), self.device)
+        return Tensor.wrap(self.xp.isinf(self._data), self.device)
 
     def isfinite(self):
-        return Tensor.wrap(self.xp.isfinite(self.data), self.device)
+        return Tensor.wrap(self.xp.isfinite(self._data), self.device)
 
     @numpy_names
     def any(self, dim=None, keepdim=False):
         """Whether any element is true (nonzero), over ``dim`` or everything."""
         axes = ops.canonical_dims(dim, self.ndim)
-        return Tensor.wrap(self.xp.any(self.data, axis=axes, keepdims=keepdim), self.device)
+        return Tensor.wrap(self.xp.any(self._data, axis=axes, keepdims=keepdim), self.device)
 
     @numpy_names
     def all(self, dim=None, keepdim=False):
         """Whether every element is true (nonzero), over ``dim`` or everything."""
         axes = ops.canonical_dims(dim, self.ndim)
-        return Tensor.wrap(self.xp.all(self.data, axis=axes, keepdims=keepdim), self.device)
+        return Tensor.wrap(self.xp.all(self._data, axis=axes, keepdims=keepdim), self.device)
 
     # ------------------------------------------------------------ arithmetic methods
     def matmul(self, other):
@@ -682,12 +717,12 @@ class Tensor(CompositeMethods):
             raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                              f"'{rounding_mode}'")
         divisor = self._operand(other)
-        if self.data.dtype.kind in "iu" and divisor.data.dtype.kind in "iu":
-            if bool((divisor.data == 0).any()):
+        if self._data.dtype.kind in "iu" and divisor._data.dtype.kind in "iu":
+            if bool((divisor._data == 0).any()):
                 raise ZeroDivisionError("ZeroDivisionError: integer division by zero")
-            quotient = self.xp.floor_divide(self.data, divisor.data)
+            quotient = self.xp.floor_divide(self._data, divisor._data)
             if rounding_mode == "trunc":      # floor, moved up by one where the signs differ and it is not exact
-                inexact = (quotient * divisor.data != self.data) & ((self.data < 0) != (divisor.data < 0))
+                inexact = (quotient * divisor._data != self._data) & ((self._data < 0) != (divisor._data < 0))
                 quotient = quotient + inexact
             return Tensor.wrap(quotient, self.device)
         quotient = self / divisor
@@ -703,10 +738,10 @@ class Tensor(CompositeMethods):
 
     def _as_float(self):
         """Self, or for integer input a float32 copy: exp, log, ... of integers are float32, as in torch."""
-        return self if self.data.dtype.kind in "fc" else self.to(dtype=float32)
+        return self if self._data.dtype.kind in "fc" else self.to(dtype=float32)
 
     def _require_float(self, name):
-        if self.data.dtype.kind not in "fc":
+        if self._data.dtype.kind not in "fc":
             raise RuntimeError(f"{name}(): expected a floating point tensor, got {self.dtype}")
         return self
 
@@ -851,7 +886,7 @@ class Tensor(CompositeMethods):
 
     def masked_fill(self, mask, value):
         """self with ``value`` where the boolean ``mask`` is true; no gradient reaches self there."""
-        mask = mask.data if isinstance(mask, Tensor) else self.xp.asarray(mask)
+        mask = mask._data if isinstance(mask, Tensor) else self.xp.asarray(mask)
         if mask.dtype != numpy.bool_:
             raise TypeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
         return where(Tensor.wrap(mask, self.device), value, self)
@@ -947,16 +982,16 @@ class Tensor(CompositeMethods):
         return self._arg_extreme(dim, keepdim, "argmin")
 
     def _arg_extreme(self, dim, keepdim, pick):
-        if self.data.size == 0:
+        if self._data.size == 0:
             raise IndexError(f"{pick}(): cannot take the {pick} of an empty tensor of shape {tuple(self.shape)}")
         find = getattr(self.xp, pick)
         if dim is None:
-            index = find(self.data)
+            index = find(self._data)
             if keepdim:
                 index = index.reshape((1,) * self.ndim)
             return Tensor.wrap(self.xp.asarray(index, dtype=numpy.int64), self.device)
         axis = ops.canonical_dim(dim, self.ndim)
-        index = find(self.data, axis=axis) if self.ndim else find(self.data)
+        index = find(self._data, axis=axis) if self.ndim else find(self._data)
         if keepdim and self.ndim:
             index = self.xp.expand_dims(index, axis)
         return Tensor.wrap(self.xp.asarray(index, dtype=numpy.int64), self.device)
@@ -989,7 +1024,7 @@ class Tensor(CompositeMethods):
         if self.ndim == 0:
             raise RuntimeError(f"{name}: expected a tensor with at least one dimension, got a 0-d tensor")
         axis = ops.canonical_dim(dim, self.ndim)
-        keys = self.data if self.data.dtype.kind in "fi" else self.data.astype(numpy.int64)   # uint8, bool: no -x
+        keys = self._data if self._data.dtype.kind in "fi" else self._data.astype(numpy.int64)   # uint8, bool: no -x
         stable = {"kind": "stable"} if self.device == backend.CPU else {}     # CuPy's sort is always stable
         return axis, self.xp.argsort(-keys if descending else keys, axis=axis, **stable)
 
@@ -1016,7 +1051,7 @@ class Tensor(CompositeMethods):
         """out[i][j][k] = self[i][index[i][j][k]][k] for dim = 1 (as torch.gather);
         the gradient is added back at the gathered places."""
         axis = ops.canonical_dim(dim, self.ndim)
-        index = index.data if isinstance(index, Tensor) else self.xp.asarray(index)
+        index = index._data if isinstance(index, Tensor) else self.xp.asarray(index)
         if index.dtype.kind not in "iu" or index.ndim != self.ndim:
             raise TypeError(f"gather(): index must be an integer tensor with {self.ndim} dims, "
                             f"got {index.dtype} with {index.ndim}")
@@ -1071,7 +1106,7 @@ class Tensor(CompositeMethods):
         if any(m is not None and n > m for n, m in zip(index.shape, limits)):
             raise RuntimeError(f"{name}(): Expected index {tuple(index.shape)} to be smaller than self "
                                f"{tuple(self.shape)} apart from dimension {axis} and to be smaller size than src")
-        size, where = self.shape[axis], index.data
+        size, where = self.shape[axis], index._data
         outside, first = ops.outside_range(where, size)
         if bool(outside):
             raise IndexError(f"{name}(): index {first()} is out of bounds for dimension {axis} with size {size}")
@@ -1286,7 +1321,7 @@ def where(condition, x, y):
     """Elementwise choice: x where ``condition`` is true, y elsewhere; no gradient to ``condition``."""
     x = x if isinstance(x, Tensor) else (y._operand(x) if isinstance(y, Tensor) else Tensor(x))
     y = x._operand(y)
-    cond = condition.data if isinstance(condition, Tensor) else x.xp.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else x.xp.asarray(condition)
     if cond.dtype != numpy.bool_:
         raise TypeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {cond.dtype}")
     return ops.Where.apply(cond, x, y)

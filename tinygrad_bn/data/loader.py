@@ -130,7 +130,7 @@ class DataLoader:
         order = self._order()
         orders = {t.device: backend.to_device(order, t.device) for t in tensors}    # one copy per device
         for positions in self._batch_slices():
-            yield [_moved(Tensor.wrap(t.data[orders[t.device][positions]], t.device), self.device)
+            yield [_moved(Tensor.wrap(t._data[orders[t.device][positions]], t.device), self.device)
                    for t in tensors]
 
     def _collated_batches(self):

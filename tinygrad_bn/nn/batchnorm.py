@@ -53,7 +53,7 @@ class _BatchNorm(_NormBase):
     def forward(self, x):
         if not isinstance(x, Tensor):
             F._expect_tensors("batch_norm", ("input",), x)
-        if x.data.ndim not in self.input_dims:
+        if x._data.ndim not in self.input_dims:
             self._check_input_dim(x)
         # the registries are read directly: a step of a small network is short
         # enough that Module.__getattr__ (one per name) would show in its time
@@ -66,11 +66,11 @@ class _BatchNorm(_NormBase):
             return F.batch_norm(x, None, None, weight, bias, True, 0.0, self.eps)
         tracked = buffers["num_batches_tracked"]
         if self.momentum is None:            # the cumulative average needs the count on the host
-            factor = 1.0 / (int(backend.to_numpy(tracked.data)) + 1)
+            factor = 1.0 / (int(backend.to_numpy(tracked._data)) + 1)
         else:
             factor = self.momentum
         y = F.batch_norm(x, buffers["running_mean"], buffers["running_var"], weight, bias, True, factor, self.eps)
-        tracked.data += 1                    # counted once the batch went through, on its device
+        tracked._data += 1                    # counted once the batch went through, on its device
         return y
 
 class BatchNorm1d(_BatchNorm):
@@ -108,8 +108,8 @@ def recompute_population_stats(model, batches):
     (or there is none), the running statistics are restored too.
     """
     layers = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
-    saved = [(m.training, m.momentum, m.running_mean.data.copy(), m.running_var.data.copy(),
-              m.num_batches_tracked.data.copy()) for m in layers]
+    saved = [(m.training, m.momentum, m.running_mean._data.copy(), m.running_var._data.copy(),
+              m.num_batches_tracked._data.copy()) for m in layers]
     finished = False
     try:
         for m in layers:
@@ -128,8 +128,8 @@ def recompute_population_stats(model, batches):
         for m, (training, momentum, mean, var, tracked) in zip(layers, saved):
             m.train(training)
             m.momentum = momentum
-            m.num_batches_tracked.data[...] = tracked
+            m.num_batches_tracked._data[...] = tracked
             if not finished:
-                m.running_mean.data[...] = mean
-                m.running_var.data[...] = var
+                m.running_mean._data[...] = mean
+                m.running_var._data[...] = var
     return model

@@ -37,7 +37,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True):
         if isinstance(data, Tensor):
-            self.data, self.device, self._version, self._base = data.data, data.device, data._version, None
+            self._data, self.device, self._version, self._base = data._data, data.device, data._version, None
             self._grad, self.grad_fn, self._requires_grad, self._hooks = None, None, False, None
             if requires_grad:
                 self.requires_grad_(True)
@@ -282,7 +282,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor.wrap(p.xp.zeros_like(p.data), p.device)
+                p.grad = Tensor.wrap(p.xp.zeros_like(p._data), p.device)
 
     # ------------------------------------------------------------ moving
     def to(self, device=None, dtype=None):
@@ -294,7 +294,7 @@ class Module:
             raise TypeError(f"Module.to() only accepts floating point dtypes, got {numpy.dtype(dtype)}")
 
         def convert(t):
-            array = t.data if device is None else backend.to_device(t.data, device)
+            array = t._data if device is None else backend.to_device(t._data, device)
             if dtype is not None and array.dtype.kind == "f":
                 array = array.astype(dtype, copy=False)
             return array
@@ -304,7 +304,7 @@ class Module:
                 if t is None:
                     continue
                 grad = t.grad
-                t.data = convert(t)
+                t._data = convert(t)
                 t.device = device or t.device
                 if grad is not None:
                     t._grad = Tensor.wrap(convert(grad), t.device)
@@ -368,7 +368,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else value
             if not hasattr(array, "shape") or not hasattr(array, "dtype"):
                 errors.append(f"value for {key!r} is a {type(value).__name__}, expected a Tensor or array.")
                 continue
@@ -382,7 +382,7 @@ class Module:
                                + "\n\t".join(errors))
         with no_grad():
             for key, array in values.items():
-                targets[key].data[...] = array
+                targets[key]._data[...] = array
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -25,9 +25,9 @@ def register_affine(module, shape, affine, bias, dtype, device):
 def reset_affine(module):
     """weight = 1, bias = 0 (in place), where present."""
     if module.weight is not None:
-        module.weight.data.fill(1)
+        module.weight._data.fill(1)
     if module.bias is not None:
-        module.bias.data.fill(0)
+        module.bias._data.fill(0)
 
 
 def averaging_factors(momentum, tracked, batches):
@@ -67,9 +67,9 @@ class _NormBase(Module):
     def reset_running_stats(self):
         """running_mean = 0, running_var = 1, num_batches_tracked = 0 (in place)."""
         if self.track_running_stats:
-            self.running_mean.data.fill(0)
-            self.running_var.data.fill(1)
-            self.num_batches_tracked.data.fill(0)
+            self.running_mean._data.fill(0)
+            self.running_var._data.fill(1)
+            self.num_batches_tracked._data.fill(0)
 
     def reset_parameters(self):
         """Reset the running statistics and set weight = 1, bias = 0 (in place)."""

@@ -180,17 +180,17 @@ class _BatchRenorm(_NormBase):
         """(rmax, dmax) for the next training batch."""
         if self.warmup is None:
             return self.rmax, self.dmax
-        return self.warmup.limits(int(self.num_batches_tracked.data), self.rmax, self.dmax)
+        return self.warmup.limits(int(self.num_batches_tracked._data), self.rmax, self.dmax)
 
     def forward(self, x):
         self._check_input_dim(x)
         if not self.training:
             return F.batch_renorm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
         tracked = self.num_batches_tracked
-        factor, = averaging_factors(self.momentum, int(tracked.data), 1)
+        factor, = averaging_factors(self.momentum, int(tracked._data), 1)
         y = F.batch_renorm(x, self.running_mean, self.running_var, self.weight, self.bias, True, factor, self.eps,
                            *self.renorm_limits())
-        tracked.data[...] = tracked.data + 1         # counted once the batch went through
+        tracked._data[...] = tracked._data + 1         # counted once the batch went through
         return y
 
     def extra_repr(self):
@@ -238,10 +238,10 @@ class _GhostBatchNorm(_NormBase):
             return F.ghost_batch_norm(*arguments, self.running_mean, self.running_var, self.weight, self.bias, False,
                                       0.0, self.eps)
         tracked, ghosts = self.num_batches_tracked, x.shape[0] // self.virtual_batch_size
-        momenta = averaging_factors(self.momentum, int(tracked.data), ghosts)
+        momenta = averaging_factors(self.momentum, int(tracked._data), ghosts)
         y = F.ghost_batch_norm(*arguments, self.running_mean, self.running_var, self.weight, self.bias, True,
                                momenta, self.eps)
-        tracked.data[...] = tracked.data + ghosts    # each ghost batch counts, once they all went through
+        tracked._data[...] = tracked._data + ghosts    # each ghost batch counts, once they all went through
         return y
 
     def extra_repr(self):

@@ -38,10 +38,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return Tensor.wrap(backend.xp_of(backend.get_default_device()).zeros((), numpy.float32))
     xp = grads[0].xp
     if q == math.inf:
-        norms = [xp.abs(g.data).max() if g.data.size else xp.zeros((), g.dtype) for g in grads]
+        norms = [xp.abs(g._data).max() if g._data.size else xp.zeros((), g.dtype) for g in grads]
         total = xp.stack(norms).max()
     else:
-        norms = [(xp.abs(g.data) ** q).sum() ** (1 / q) for g in grads]
+        norms = [(xp.abs(g._data) ** q).sum() ** (1 / q) for g in grads]
         total = (xp.stack(norms) ** q).sum() ** (1 / q)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"The total norm of order {q} for gradients from `parameters` is non-finite, so it "

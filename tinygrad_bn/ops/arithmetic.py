@@ -12,7 +12,7 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x.data + y.data
+        return x._data + y._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -24,7 +24,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        return x.data - y.data
+        return x._data - y._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -37,7 +37,7 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x.data * y.data
+        return x._data * y._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -56,7 +56,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        z = x.data / y.data
+        z = x._data / y._data
         return z if x.dtype.kind == "f" or y.dtype.kind == "f" else z.astype("float32")
 
     @staticmethod
@@ -72,7 +72,7 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return -x.data
+        return -x._data
 
     @staticmethod
     def backward(ctx, grad):
@@ -86,7 +86,7 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x.data ** y.data
+        return x._data ** y._data
 
     @staticmethod
     def backward(ctx, grad):

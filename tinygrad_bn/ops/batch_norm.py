@@ -47,11 +47,11 @@ def update_running_stats(running_mean, running_var, mean, var, m, momentum):
     per-channel mean and the unbiased variance var * m/(m - 1), var being the biased
     variance of m values; either buffer may be None."""
     if running_mean is not None:
-        running_mean.data *= 1 - momentum
-        running_mean.data += momentum * mean
+        running_mean._data *= 1 - momentum
+        running_mean._data += momentum * mean
     if running_var is not None:
-        running_var.data *= 1 - momentum
-        running_var.data += (momentum * m / (m - 1)) * var
+        running_var._data *= 1 - momentum
+        running_var._data += (momentum * m / (m - 1)) * var
 
 
 class BatchNorm(Function):
@@ -68,7 +68,7 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        layout = batch_layout(x.data.shape)
+        layout = batch_layout(x._data.shape)
         y, mean, var = normalize_affine(ctx, x, weight, bias, layout, eps)
         if _GradMode.anomaly:
             _check_finite(ctx, (mean, var, y), "forward")

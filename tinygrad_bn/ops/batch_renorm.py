@@ -43,12 +43,12 @@ class BatchRenorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps, rmax, dmax):
-        layout = batch_layout(x.data.shape)
-        x_hat, inv_sigma, mean, var = normalize(x.data.reshape(layout.view), layout, eps)
-        r, d = renorm_correction(mean, inv_sigma, running_mean.data.reshape(layout.affine),
-                                 running_var.data.reshape(layout.affine), eps, rmax, dmax, x.xp)
-        gamma = 1 if weight is None else weight.data.reshape(layout.affine)
-        shift = gamma * d if bias is None else gamma * d + bias.data.reshape(layout.affine)
+        layout = batch_layout(x._data.shape)
+        x_hat, inv_sigma, mean, var = normalize(x._data.reshape(layout.view), layout, eps)
+        r, d = renorm_correction(mean, inv_sigma, running_mean._data.reshape(layout.affine),
+                                 running_var._data.reshape(layout.affine), eps, rmax, dmax, x.xp)
+        gamma = 1 if weight is None else weight._data.reshape(layout.affine)
+        shift = gamma * d if bias is None else gamma * d + bias._data.reshape(layout.affine)
         y = x_hat * (gamma * r) + shift              # (gamma r) x_hat + (beta + gamma d), per channel
         if _GradMode.anomaly:
             _check_finite(ctx, (mean, var, y), "forward")
@@ -56,7 +56,7 @@ class BatchRenorm(Function):
                              momentum)
         ctx.layout, ctx.eps, ctx.r, ctx.d = layout, eps, r, d
         ctx.save_for_backward(x, weight, x_hat, inv_sigma)
-        return y.reshape(x.data.shape)
+        return y.reshape(x._data.shape)
 
     @staticmethod
     def backward(ctx, grad):

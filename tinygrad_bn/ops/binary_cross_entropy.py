@@ -31,7 +31,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, p, y):
         ctx.save_for_backward(p, y)
-        return -(y.data * clamped_log(p.data) + (1 - y.data) * clamped_log(1 - p.data))
+        return -(y._data * clamped_log(p._data) + (1 - y._data) * clamped_log(1 - p._data))
 
     @staticmethod
     def backward(ctx, grad):

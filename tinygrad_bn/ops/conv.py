@@ -86,7 +86,7 @@ def convolve_weight(x, g, windows, groups):
 
 def _add_bias(y, bias):
     if bias is not None:
-        y += bias.data.reshape(1, -1, 1, 1)
+        y += bias._data.reshape(1, -1, 1, 1)
     return y
 
 
@@ -100,7 +100,7 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, windows, groups):
         ctx.save_for_backward(x, weight)
-        return _add_bias(convolve(x.data, weight.data, windows, groups), bias)
+        return _add_bias(convolve(x._data, weight._data, windows, groups), bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -124,7 +124,7 @@ class ConvTranspose2d(Function):
     @staticmethod
     def forward(ctx, g, weight, bias, windows, groups):
         ctx.save_for_backward(g, weight)
-        return _add_bias(convolve_transpose(g.data, weight.data, windows, groups), bias)
+        return _add_bias(convolve_transpose(g._data, weight._data, windows, groups), bias)
 
     @staticmethod
     def backward(ctx, grad):
@@ -147,7 +147,7 @@ class ConvWeight(Function):
     @staticmethod
     def forward(ctx, x, g, windows, groups):
         ctx.save_for_backward(x, g)
-        return convolve_weight(x.data, g.data, windows, groups)
+        return convolve_weight(x._data, g._data, windows, groups)
 
     @staticmethod
     def backward(ctx, grad):

@@ -9,7 +9,7 @@ class ToDevice(Function):
 
     @staticmethod
     def forward(ctx, x, device):
-        return Tensor.wrap(backend.to_device(x.data, device), device)
+        return Tensor.wrap(backend.to_device(x._data, device), device)
 
     @staticmethod
     def backward(ctx, grad):
@@ -21,7 +21,7 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, dtype):
-        return x.data.astype(dtype)
+        return x._data.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -34,7 +34,7 @@ class Clone(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x._data.copy()
 
     @staticmethod
     def backward(ctx, grad):

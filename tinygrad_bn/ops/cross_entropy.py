@@ -87,23 +87,23 @@ class _NegativeLogLikelihood(Function):
         node what the backward needs.  ``every_sample_counts``: no target is ignore_index."""
         xp = target.xp
         classes = logp.shape[1]
-        w = None if weight is None else weight.data.reshape((1, classes) + (1,) * (logp.ndim - 2))
+        w = None if weight is None else weight._data.reshape((1, classes) + (1,) * (logp.ndim - 2))
         self.shape, self.w, self.eps, self.reduction = logp.shape, w, eps, reduction
         probabilities = target.shape == logp.shape
         if probabilities:                                 # class probabilities q
             self.valid = None
-            self.a = probability_coefficients(target.data, w, eps, classes)
+            self.a = probability_coefficients(target._data, w, eps, classes)
             losses = -(self.a * logp).sum(axis=1)
             counted = losses.size
         elif every_sample_counts and w is None and not eps:     # the usual case: a_n = onehot(t_n)
-            losses = -pick(xp, logp, target.data)
-            self.a, self.safe, self.w_t, self.valid = None, target.data, None, None
+            losses = -pick(xp, logp, target._data)
+            self.a, self.safe, self.w_t, self.valid = None, target._data, None, None
             counted = losses.size
         else:                                             # class indices t
-            t = target.data
+            t = target._data
             valid = t != ignore_index
             safe = xp.where(valid, t, 0)                  # any class for the ignored: they count 0
-            w_t = valid.astype(logp.dtype) if w is None else xp.where(valid, weight.data[safe], 0)
+            w_t = valid.astype(logp.dtype) if w is None else xp.where(valid, weight._data[safe], 0)
             picked = xp.where(valid, pick(xp, logp, safe), 0)     # 0, not 0 * log p (-inf is possible)
             losses = -picked if w is None else -w_t * picked
             if eps:
@@ -159,7 +159,7 @@ class NLLLoss(_NegativeLogLikelihood):
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         every_sample_counts = check("nll_loss", logp, target, weight, ignore_index, reduction, 0.0,
                                     probabilities=False)
-        return ctx.loss(logp.data, target, weight, ignore_index, reduction, 0.0, every_sample_counts)
+        return ctx.loss(logp._data, target, weight, ignore_index, reduction, 0.0, every_sample_counts)
 
     @staticmethod
     def backward(ctx, grad):
@@ -177,7 +177,7 @@ class CrossEntropy(_NegativeLogLikelihood):
                                     label_smoothing, probabilities=True)
         logp = LogSoftmax.apply(logits, 1)        # recorded: the backward's softmax differentiates again
         ctx.save_for_backward(logp, target)
-        return ctx.loss(logp.data, target, weight, ignore_index, reduction, label_smoothing, every_sample_counts)
+        return ctx.loss(logp._data, target, weight, ignore_index, reduction, label_smoothing, every_sample_counts)
 
     @staticmethod
     def backward(ctx, grad):
@@ -208,7 +208,7 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
     """The errors of ``function`` for input (N, C, d1, ...); class probabilities (a float
     target of the input's shape) only where ``probabilities``.  Returns whether every
     sample counts (no class-index target equals ignore_index)."""
-    x, t = input.data, target.data              # (the arrays' attributes cost no Python call)
+    x, t = input._data, target._data              # (the arrays' attributes cost no Python call)
     if reduction not in REDUCTIONS:
         raise ValueError(f"{function}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if x.ndim < 2:
@@ -220,8 +220,8 @@ def check(function, input, target, weight, ignore_index, reduction, label_smooth
         raise ValueError(f"{function}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     classes = x.shape[1]
     if weight is not None:
-        if weight.data.shape != (classes,):
-            raise ValueError(f"{function}: weight of shape {weight.data.shape} does not match the "
+        if weight._data.shape != (classes,):
+            raise ValueError(f"{function}: weight of shape {weight._data.shape} does not match the "
                              f"{classes} classes of input of shape {tuple(x.shape)}: expected ({classes},)")
         if weight.requires_grad:
             raise RuntimeError(f"{function}: the class weights get no gradient; pass weight.detach()")

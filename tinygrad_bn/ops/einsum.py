@@ -67,7 +67,7 @@ class Einsum(Function):
     @staticmethod
     def forward(ctx, subscripts, *operands):
         inputs, output = subscripts
-        return operands[0].xp.einsum(",".join(inputs) + "->" + output, *[t.data for t in operands])
+        return operands[0].xp.einsum(",".join(inputs) + "->" + output, *[t._data for t in operands])
 
     @staticmethod
     def backward(ctx, grad):

@@ -16,7 +16,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor.wrap(x.xp.exp(x.data), x.device)
+        y = Tensor.wrap(x.xp.exp(x._data), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -32,7 +32,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.log(x.data)
+        return x.xp.log(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,7 +47,7 @@ class LogBase(Function):
     def forward(ctx, x, base):
         ctx.save_for_backward(x)
         ctx.base = base
-        return x.xp.log2(x.data) if base == 2 else x.xp.log10(x.data)
+        return x.xp.log2(x._data) if base == 2 else x.xp.log10(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,7 +61,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.log1p(x.data)
+        return x.xp.log1p(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -75,7 +75,7 @@ class Expm1(Function):
     @staticmethod
     @backend.overflow_ignored()
     def forward(ctx, x):
-        y = Tensor.wrap(x.xp.expm1(x.data), x.device)
+        y = Tensor.wrap(x.xp.expm1(x._data), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -90,7 +90,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor.wrap(x.xp.sqrt(x.data), x.device)
+        y = Tensor.wrap(x.xp.sqrt(x._data), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -106,12 +106,12 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.abs(x.data)
+        return x.xp.abs(x._data)
 
     @staticmethod
     def backward(ctx, grad):
         x, = ctx.saved_tensors
-        return grad * Tensor.wrap(x.xp.sign(x.data), x.device)
+        return grad * Tensor.wrap(x.xp.sign(x._data), x.device)
 
 
 class Tanh(Function):
@@ -119,7 +119,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor.wrap(x.xp.tanh(x.data), x.device)
+        y = Tensor.wrap(x.xp.tanh(x._data), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -140,7 +140,7 @@ class Sigmoid(Function):
     @staticmethod
     @backend.overflow_ignored()
     def forward(ctx, x):
-        y = Tensor.wrap(1 / (1 + x.xp.exp(-x.data)), x.device)
+        y = Tensor.wrap(1 / (1 + x.xp.exp(-x._data)), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -155,14 +155,14 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor.wrap(x.xp.maximum(x.data, 0), x.device)
+        y = Tensor.wrap(x.xp.maximum(x._data, 0), x.device)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
-        return grad * Tensor.wrap((y.data > 0).astype(y.dtype), y.device)
+        return grad * Tensor.wrap((y._data > 0).astype(y.dtype), y.device)
 
 
 class LeakyReLU(Function):
@@ -172,13 +172,13 @@ class LeakyReLU(Function):
     def forward(ctx, x, slope):
         ctx.save_for_backward(x)
         ctx.slope = slope
-        return x.xp.where(x.data > 0, x.data, x.data * x.dtype.type(slope))
+        return x.xp.where(x._data > 0, x._data, x._data * x.dtype.type(slope))
 
     @staticmethod
     def backward(ctx, grad):
         (x,), slope = ctx.saved_tensors, ctx.slope
         xp = x.xp
-        return grad * Tensor.wrap(xp.where(x.data > 0, 1, slope).astype(x.dtype), x.device), None
+        return grad * Tensor.wrap(xp.where(x._data > 0, 1, slope).astype(x.dtype), x.device), None
 
 
 class Softplus(Function):
@@ -194,13 +194,13 @@ class Softplus(Function):
     def forward(ctx, x, beta, threshold):
         ctx.save_for_backward(x)
         ctx.beta, ctx.threshold = beta, threshold
-        xp, scaled = x.xp, x.data * x.dtype.type(beta)
+        xp, scaled = x.xp, x._data * x.dtype.type(beta)
         smooth = (xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))) / x.dtype.type(beta)
-        return xp.where(scaled > threshold, x.data, smooth)
+        return xp.where(scaled > threshold, x._data, smooth)
 
     @staticmethod
     def backward(ctx, grad):
         (x,), beta = ctx.saved_tensors, ctx.beta
-        past = Tensor.wrap(x.data * x.dtype.type(beta) > ctx.threshold, x.device)
+        past = Tensor.wrap(x._data * x.dtype.type(beta) > ctx.threshold, x.device)
         return grad * where(past, 1.0, (x * beta).sigmoid()), None, None
 

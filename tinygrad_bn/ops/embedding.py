@@ -17,12 +17,12 @@ class Embedding(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
-        return weight.data[indices.data]
+        return weight._data[indices._data]
 
     @staticmethod
     def backward(ctx, grad):
         weight, indices, padding_idx, scale_grad_by_freq = ctx.inputs
-        index, xp = indices.data, indices.xp
+        index, xp = indices._data, indices.xp
         factor = None                                  # per looked-up row: what its gradient is multiplied by
         if scale_grad_by_freq:
             counts = xp.bincount(index.ravel(), minlength=weight.shape[0])

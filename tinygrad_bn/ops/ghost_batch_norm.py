@@ -36,7 +36,7 @@ class GhostBatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momenta, eps):
         ghosts = len(momenta)
-        layout = ghost_layout(x.data.shape, ghosts)
+        layout = ghost_layout(x._data.shape, ghosts)
         y, means, variances = normalize_affine(ctx, x, weight, bias, layout, eps)
         if _GradMode.anomaly:
             _check_finite(ctx, (means, variances, y), "forward")

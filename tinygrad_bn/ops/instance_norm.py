@@ -25,7 +25,7 @@ class InstanceNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        layout = instance_layout(x.data.shape)
+        layout = instance_layout(x._data.shape)
         y, means, variances = normalize_affine(ctx, x, weight, bias, layout, eps)
         if _GradMode.anomaly:
             _check_finite(ctx, (means, variances, y), "forward")

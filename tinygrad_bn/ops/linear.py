@@ -17,27 +17,27 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        x_shape, w_shape = x.data.shape, weight.data.shape
+        x_shape, w_shape = x._data.shape, weight._data.shape
         if len(w_shape) != 2:
             raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {w_shape}")
         if not x_shape or x_shape[-1] != w_shape[1]:
             raise ValueError(f"linear: input of shape {x_shape} has {x_shape[-1] if x_shape else 0} features, "
                              f"weight of shape {w_shape} expects {w_shape[1]}")
-        dtype = x.data.dtype
-        if weight.data.dtype != dtype:
+        dtype = x._data.dtype
+        if weight._data.dtype != dtype:
             raise RuntimeError(f"linear(): input and weight must have the same dtype, but got {dtype} "
-                               f"and {weight.data.dtype}")
+                               f"and {weight._data.dtype}")
         if bias is not None:
-            if bias.data.shape != w_shape[:1]:
-                raise ValueError(f"linear: bias of shape {bias.data.shape} does not match weight of shape "
+            if bias._data.shape != w_shape[:1]:
+                raise ValueError(f"linear: bias of shape {bias._data.shape} does not match weight of shape "
                                  f"{w_shape}: expected ({w_shape[0]},)")
-            if bias.data.dtype != dtype:
+            if bias._data.dtype != dtype:
                 raise RuntimeError(f"linear(): input and bias must have the same dtype, but got {dtype} "
-                                   f"and {bias.data.dtype}")
+                                   f"and {bias._data.dtype}")
         ctx.save_for_backward(x, weight)
-        y = x.data @ weight.data.T
+        y = x._data @ weight._data.T
         if bias is not None:
-            y += bias.data
+            y += bias._data
         return y
 
     @staticmethod

@@ -20,7 +20,7 @@ class MatMul(Function):
         if x.dtype != y.dtype:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {x.dtype} != {y.dtype}")
         ctx.save_for_backward(x, y)
-        return x.xp.matmul(x.data, y.data)
+        return x.xp.matmul(x._data, y._data)
 
     @staticmethod
     def backward(ctx, grad):

@@ -153,17 +153,17 @@ def normalize_affine(ctx, x, weight, bias, layout, eps):
     """The forward pass of a fused normalization: (y, mu, var), y = gamma x_hat + beta
     as an array of x's shape, mu and var per group in the view's layout.  Saves on
     ``ctx`` what ``normalize_affine_backward`` needs."""
-    data = x.data
+    data = x._data
     reshaped = data.shape != layout.view
     if reshaped:
         data = data.reshape(layout.view)
     x_hat, inv_sigma, mean, var = normalize(data, layout, eps)
-    y = x_hat * weight.data.reshape(layout.affine) if weight is not None else x_hat.copy()
+    y = x_hat * weight._data.reshape(layout.affine) if weight is not None else x_hat.copy()
     if bias is not None:
-        y += bias.data.reshape(layout.affine)
+        y += bias._data.reshape(layout.affine)
     ctx.layout, ctx.eps = layout, eps
     ctx.save_for_backward(x, weight, x_hat, inv_sigma)   # x_hat, 1/sigma: arrays for the fast path
-    return (y.reshape(x.data.shape) if reshaped else y), mean, var
+    return (y.reshape(x._data.shape) if reshaped else y), mean, var
 
 
 def backward_operands(ctx, grad):
@@ -177,8 +177,8 @@ def backward_operands(ctx, grad):
         x_hat, inv_sigma, _, _ = normalize(x.reshape(layout.view), layout, ctx.eps)
         gamma = None if weight is None else weight.reshape(layout.affine)
         return grad.reshape(layout.view), x_hat, inv_sigma, gamma
-    gamma = None if weight is None else weight.data.reshape(layout.affine)
-    dy = grad.data
+    gamma = None if weight is None else weight._data.reshape(layout.affine)
+    dy = grad._data
     return (dy if dy.shape == layout.view else dy.reshape(layout.view)), x_hat, inv_sigma, gamma
 
 
@@ -186,10 +186,10 @@ def input_gradients(ctx, dx, dgamma, dbeta):
     """(dx, dweight, dbias) shaped as x, weight and bias, the op's first three arguments
     (Tensors; None for an absent weight or bias), from the view's layout."""
     x, weight, bias = ctx.inputs[:3]
-    if dx.shape != x.data.shape:
-        dx = dx.reshape(x.data.shape)
-    dgamma = None if weight is None else dgamma.reshape(weight.data.shape)
-    dbeta = None if bias is None else dbeta.reshape(bias.data.shape)
+    if dx.shape != x._data.shape:
+        dx = dx.reshape(x._data.shape)
+    dgamma = None if weight is None else dgamma.reshape(weight._data.shape)
+    dbeta = None if bias is None else dbeta.reshape(bias._data.shape)
     if isinstance(dx, Tensor):
         return dx, dgamma, dbeta
     device = x.device

@@ -44,7 +44,7 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, widths, value):
-        return x._view(pad_array(x.data, widths, value))
+        return x._view(pad_array(x._data, widths, value))
 
     @staticmethod
     def backward(ctx, grad):

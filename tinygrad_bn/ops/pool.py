@@ -58,7 +58,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, windows):
-        values, ctx.choice = window_max(x.data, windows)
+        values, ctx.choice = window_max(x._data, windows)
         return values
 
     @staticmethod
@@ -72,7 +72,7 @@ class GatherFromWindows(Function):
 
     @staticmethod
     def forward(ctx, x, choice, windows):
-        padded = pad_array(x.data, windows.padding)
+        padded = pad_array(x._data, windows.padding)
         values = x.xp.zeros(x.shape[:2] + windows.out_size, dtype=x.dtype)
         for offset, (_, _, rows, columns) in enumerate(windows.spans):
             x.xp.copyto(values, padded[:, :, rows, columns], where=choice == offset)
@@ -95,7 +95,7 @@ class ScatterToWindows(Function):
         height, width = windows.in_size
         padded = g.xp.zeros(g.shape[:2] + (top + height + bottom, left + width + right), dtype=g.dtype)
         for offset, (_, _, rows, columns) in enumerate(windows.spans):
-            padded[:, :, rows, columns] += (choice == offset) * g.data
+            padded[:, :, rows, columns] += (choice == offset) * g._data
         return pad_array(padded, ((-top, -bottom), (-left, -right)))
 
     @staticmethod

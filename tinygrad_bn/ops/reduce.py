@@ -26,7 +26,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        return x.data.sum(axis=axes, keepdims=keepdims)
+        return x._data.sum(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -39,7 +39,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        return x.data.mean(axis=axes, keepdims=keepdims)
+        return x._data.mean(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
@@ -59,7 +59,7 @@ class Var(Function):
         if n - correction <= 0:
             raise ValueError(f"var over {n} elements with correction={correction}: "
                              f"need more than {correction} elements")
-        return x.data.var(axis=axes, keepdims=keepdims, ddof=correction)
+        return x._data.var(axis=axes, keepdims=keepdims, ddof=correction)
 
     @staticmethod
     def backward(ctx, grad):
@@ -79,16 +79,16 @@ class _Extreme(Function):
 
     @classmethod
     def forward(cls, ctx, x, axes, keepdims):
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise ValueError(f"{cls.pick}() of an empty tensor of shape {tuple(x.shape)}")
         ctx.save_for_backward(x)
-        return getattr(x.data, cls.pick)(axis=axes, keepdims=keepdims)
+        return getattr(x._data, cls.pick)(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx, grad):
         (x,), axes, keepdims = ctx.saved_tensors, *ctx.inputs[1:]
-        extreme = getattr(x.data, type(ctx).pick)(axis=axes, keepdims=True)
-        winners = (x.data == extreme).astype(grad.dtype)
+        extreme = getattr(x._data, type(ctx).pick)(axis=axes, keepdims=True)
+        winners = (x._data == extreme).astype(grad.dtype)
         share = winners / winners.sum(axis=axes, keepdims=True)
         return _spread(grad, x, axes, keepdims) * Tensor.wrap(share, x.device), None, None
 
@@ -108,7 +108,7 @@ class Norm2(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        y = Tensor.wrap(x.xp.sqrt((x.data * x.data).sum(axis=axes, keepdims=keepdims)), x.device)
+        y = Tensor.wrap(x.xp.sqrt((x._data * x._data).sum(axis=axes, keepdims=keepdims)), x.device)
         ctx.save_for_backward(x, y)
         return y
 
@@ -124,7 +124,7 @@ class CumSum(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        return x.data.cumsum(axis=axis)
+        return x._data.cumsum(axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -141,15 +141,15 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdims):
-        y = Tensor.wrap(x.data.prod(axis=axes, keepdims=keepdims), x.device)
+        y = Tensor.wrap(x._data.prod(axis=axes, keepdims=keepdims), x.device)
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (x, y), axes, keepdims = ctx.saved_tensors, ctx.inputs[1], ctx.inputs[2]
-        zero = Tensor.wrap(x.data == 0, x.device)
-        zeros = _spread(Tensor.wrap(zero.data.sum(axis=axes, keepdims=keepdims), x.device), x, axes, keepdims)
+        zero = Tensor.wrap(x._data == 0, x.device)
+        zeros = _spread(Tensor.wrap(zero._data.sum(axis=axes, keepdims=keepdims), x.device), x, axes, keepdims)
         nonzero_product = _spread(Prod.apply(where(zero, 1.0, x), axes, keepdims), x, axes, keepdims)
         others = where(zero, where(zeros == 1, nonzero_product, 0.0),
                        where(zeros == 0, _spread(y, x, axes, keepdims) / where(zero, 1.0, x), 0.0))

@@ -25,8 +25,8 @@ class Rounding(Function):
 
     @staticmethod
     def forward(ctx, x, name, decimals=0):
-        return _rounded(x.xp, x.data, name, decimals)
+        return _rounded(x.xp, x._data, name, decimals)
 
     @staticmethod
     def backward(ctx, grad):
-        return Tensor.wrap(grad.xp.zeros_like(grad.data), grad.device), None, None
+        return Tensor.wrap(grad.xp.zeros_like(grad._data), grad.device), None, None

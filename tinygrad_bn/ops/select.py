@@ -14,14 +14,14 @@ class _Extremum(Function):
     @classmethod
     def forward(cls, ctx, x, y):
         ctx.save_for_backward(x, y)
-        return getattr(x.xp, cls.pick)(x.data, y.data)
+        return getattr(x.xp, cls.pick)(x._data, y._data)
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         xp = x.xp
-        wins = x.data > y.data if type(ctx).pick == "maximum" else x.data < y.data
-        share_x = (wins + 0.5 * (x.data == y.data)).astype(grad.dtype)
+        wins = x._data > y._data if type(ctx).pick == "maximum" else x._data < y._data
+        share_x = (wins + 0.5 * (x._data == y._data)).astype(grad.dtype)
         dx = grad * Tensor.wrap(share_x, x.device) if ctx.needs_input_grad[0] else None
         dy = grad * Tensor.wrap(xp.asarray(1 - share_x, dtype=grad.dtype), x.device) \
             if ctx.needs_input_grad[1] else None
@@ -42,7 +42,7 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, x, y):
-        return x.xp.where(cond, x.data, y.data)
+        return x.xp.where(cond, x._data, y._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,7 +61,7 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, low, high):
         ctx.save_for_backward(x)
-        return x.xp.clip(x.data, low, high)
+        return x.xp.clip(x._data, low, high)
 
     @staticmethod
     def backward(ctx, grad):
@@ -69,7 +69,7 @@ class Clamp(Function):
         low, high = ctx.inputs[1:]
         inside = x.xp.ones(x.shape, dtype=bool)
         if low is not None:
-            inside &= x.data >= low
+            inside &= x._data >= low
         if high is not None:
-            inside &= x.data <= high
+            inside &= x._data <= high
         return grad * Tensor.wrap(inside.astype(grad.dtype), grad.device), None, None

@@ -12,11 +12,11 @@ from ..tensor import Tensor
 def reduce_to(grad, like):
     """``grad`` summed over the axes that broadcasting added or stretched, so it
     has the shape of ``like``, and cast to its dtype: the backward of broadcasting."""
-    if grad.data.shape != like.data.shape:
+    if grad._data.shape != like._data.shape:
         lead = grad.ndim - like.ndim
         stretched = tuple(lead + i for i, n in enumerate(like.shape) if n == 1 and grad.shape[lead + i] != 1)
         grad = grad.sum(tuple(range(lead)) + stretched, True).reshape(like.shape)
-    if grad.data.dtype != like.data.dtype:
+    if grad._data.dtype != like._data.dtype:
         grad = grad.to(dtype=like.dtype)
     return grad
 
@@ -27,7 +27,7 @@ def plain_index(index, tensor):
     out-of-range index; CuPy wraps it around instead (its documented difference), which
     would read and, in backward, scatter to the wrong places."""
     parts = index if isinstance(index, tuple) else (index,)
-    parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
+    parts = tuple(p._data if isinstance(p, Tensor) else p for p in parts)
     if tensor.device == CUDA:
         _check_bounds(parts, tensor.shape)
     return parts if isinstance(index, tuple) else parts[0]
@@ -88,9 +88,9 @@ class Reshape(Function):
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         try:
-            return x._view(x.data.reshape(shape))
+            return x._view(x._data.reshape(shape))
         except ValueError:
-            raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.data.size} elements) "
+            raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x._data.size} elements) "
                              f"into shape {shape}") from None
 
     @staticmethod
@@ -107,7 +107,7 @@ class Permute(Function):
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"{axes} is not a permutation of the {x.ndim} axes of shape {tuple(x.shape)}")
         ctx.axes = axes
-        return x._view(x.xp.transpose(x.data, axes))
+        return x._view(x.xp.transpose(x._data, axes))
 
     @staticmethod
     def backward(ctx, grad):
@@ -123,7 +123,7 @@ class BroadcastTo(Function):
     @staticmethod
     def forward(ctx, x, shape):
         try:
-            return x.xp.broadcast_to(x.data, shape).copy()   # a writeable array of its own
+            return x.xp.broadcast_to(x._data, shape).copy()   # a writeable array of its own
         except ValueError:
             raise ValueError(f"cannot broadcast shape {tuple(x.shape)} to {shape}") from None
 
@@ -141,11 +141,11 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
         if not _is_basic(index):
-            return x.data[index]                   # advanced indexing copies
+            return x._data[index]                   # advanced indexing copies
         parts = index if isinstance(index, tuple) else (index,)
         if Ellipsis not in parts:
             parts += (Ellipsis,)                   # x[0, 1, ...] is a 0-d view where x[0, 1] is a scalar
-        return x._view(x.data[parts])
+        return x._view(x._data[parts])
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,9 +161,9 @@ class IndexAdd(Function):
     def forward(ctx, g, index, shape):
         out = g.xp.zeros(shape, dtype=g.dtype)
         if _is_basic(index):
-            out[index] += g.data
+            out[index] += g._data
         else:
-            scatter_add(out, index, g.data)
+            scatter_add(out, index, g._data)
         return out
 
     @staticmethod
@@ -179,8 +179,8 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, index, v):
-        out = x.data.copy()
-        out[index] = v.data
+        out = x._data.copy()
+        out[index] = v._data
         return out
 
     @staticmethod
@@ -199,7 +199,7 @@ class Repeat(Function):
 
     @staticmethod
     def forward(ctx, x, repeats):
-        return x.xp.tile(x.data, repeats)
+        return x.xp.tile(x._data, repeats)
 
     @staticmethod
     def backward(ctx, grad):
@@ -217,7 +217,7 @@ class Concatenate(Function):
 
     @staticmethod
     def forward(ctx, axis, *xs):
-        return xs[0].xp.concatenate([x.data for x in xs], axis=axis)
+        return xs[0].xp.concatenate([x._data for x in xs], axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
@@ -235,7 +235,7 @@ class Stack(Function):
 
     @staticmethod
     def forward(ctx, axis, *xs):
-        return xs[0].xp.stack([x.data for x in xs], axis=axis)
+        return xs[0].xp.stack([x._data for x in xs], axis=axis)
 
     @staticmethod
     def backward(ctx, grad):

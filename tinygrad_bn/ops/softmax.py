@@ -14,7 +14,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        e = x.xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
+        e = x.xp.exp(x._data - x._data.max(axis=axis, keepdims=True))
         e /= e.sum(axis=axis, keepdims=True)
         y = Tensor.wrap(e, x.device)
         ctx.save_for_backward(y)
@@ -32,7 +32,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x.data - x.data.max(axis=axis, keepdims=True)
+        shifted = x._data - x._data.max(axis=axis, keepdims=True)
         shifted -= x.xp.log(x.xp.exp(shifted).sum(axis=axis, keepdims=True))
         y = Tensor.wrap(shifted, x.device)
         ctx.save_for_backward(y)

@@ -82,7 +82,7 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return erf_array(x.xp, x.data)
+        return erf_array(x.xp, x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -103,7 +103,7 @@ class GELU(Function):
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
-        a, xp = x.data, x.xp
+        a, xp = x._data, x.xp
         if approximate == "tanh":
             return a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))) / 2
         return a * erfc_array(xp, -a * math.sqrt(0.5)) / 2

@@ -26,7 +26,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.sin(x.data)
+        return x.xp.sin(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -40,7 +40,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.cos(x.data)
+        return x.xp.cos(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -53,7 +53,7 @@ class Tan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = Tensor.wrap(x.xp.tan(x.data), x.device)
+        y = Tensor.wrap(x.xp.tan(x._data), x.device)
         ctx.save_for_backward(y)
         return y
 
@@ -70,7 +70,7 @@ class Asin(Function):
     @backend.float_errors_ignored()
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.arcsin(x.data)
+        return x.xp.arcsin(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -85,7 +85,7 @@ class Acos(Function):
     @backend.float_errors_ignored()
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.arccos(x.data)
+        return x.xp.arccos(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -99,7 +99,7 @@ class Atan(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.arctan(x.data)
+        return x.xp.arctan(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -114,7 +114,7 @@ class Atan2(Function):
     @staticmethod
     def forward(ctx, y, x):
         ctx.save_for_backward(y, x)
-        return y.xp.arctan2(y.data, x.data)
+        return y.xp.arctan2(y._data, x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -132,7 +132,7 @@ class Sinh(Function):
     @backend.overflow_ignored()
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.sinh(x.data)
+        return x.xp.sinh(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -147,7 +147,7 @@ class Cosh(Function):
     @backend.overflow_ignored()
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.cosh(x.data)
+        return x.xp.cosh(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,7 +161,7 @@ class Asinh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.arcsinh(x.data)
+        return x.xp.arcsinh(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -176,7 +176,7 @@ class Acosh(Function):
     @backend.float_errors_ignored()
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.arccosh(x.data)
+        return x.xp.arccosh(x._data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -191,7 +191,7 @@ class Atanh(Function):
     @backend.float_errors_ignored()
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.xp.arctanh(x.data)
+        return x.xp.arctanh(x._data)
 
     @staticmethod
     def backward(ctx, grad):

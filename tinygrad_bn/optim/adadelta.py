@@ -34,11 +34,11 @@ class Adadelta(Optimizer):
     def _update_group(self, group, params):
         lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         for p in params:
-            g = p._grad.data
+            g = p._grad._data
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
             if weight_decay != 0:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p._data
             v, u = state_buffer(state, "square_avg", p), state_buffer(state, "acc_delta", p)
             xp = p.xp
             v *= rho
@@ -46,4 +46,4 @@ class Adadelta(Optimizer):
             d = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
             u *= rho
             u += (1 - rho) * d * d
-            p.data -= lr * d
+            p._data -= lr * d

@@ -32,14 +32,14 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay, start = group["weight_decay"], group["initial_accumulator_value"]
         for p in params:
-            g = p._grad.data
+            g = p._grad._data
             state = self.state.setdefault(p, {})
             fresh = "sum" not in state
             state["step"] = t = state.get("step", 0) + 1
             if weight_decay != 0:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p._data
             s = state_buffer(state, "sum", p)
             if fresh:
                 s += start
             s += g * g
-            p.data -= (lr / (1 + (t - 1) * lr_decay)) * g / (p.xp.sqrt(s) + eps)
+            p._data -= (lr / (1 + (t - 1) * lr_decay)) * g / (p.xp.sqrt(s) + eps)

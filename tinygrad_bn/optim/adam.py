@@ -41,14 +41,14 @@ class Adam(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, amsgrad, decoupled = group["weight_decay"], group["amsgrad"], group["decoupled_weight_decay"]
         for p in params:
-            g = p._grad.data
+            g = p._grad._data
             state = self.state.setdefault(p, {})
             state["step"] = t = state.get("step", 0) + 1
             if weight_decay != 0:
                 if decoupled:
-                    p.data *= 1 - lr * weight_decay
+                    p._data *= 1 - lr * weight_decay
                 else:
-                    g = g + weight_decay * p.data
+                    g = g + weight_decay * p._data
             m, v = state_buffer(state, "exp_avg", p), state_buffer(state, "exp_avg_sq", p)
             m *= beta1
             m += (1 - beta1) * g
@@ -59,4 +59,4 @@ class Adam(Optimizer):
                 p.xp.maximum(v_max, v, out=v_max)
                 v = v_max
             denominator = p.xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-            p.data -= (lr / (1 - beta1 ** t)) * m / denominator
+            p._data -= (lr / (1 - beta1 ** t)) * m / denominator

@@ -31,14 +31,14 @@ class Adamax(Optimizer):
     def _update_group(self, group, params):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         for p in params:
-            g = p._grad.data
+            g = p._grad._data
             state = self.state.setdefault(p, {})
             state["step"] = t = state.get("step", 0) + 1
             if weight_decay != 0:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p._data
             m, u = state_buffer(state, "exp_avg", p), state_buffer(state, "exp_inf", p)
             m *= beta1
             m += (1 - beta1) * g
             u *= beta2
             p.xp.maximum(u, p.xp.abs(g) + eps, out=u)
-            p.data -= (lr / (1 - beta1 ** t)) * m / u
+            p._data -= (lr / (1 - beta1 ** t)) * m / u

@@ -16,14 +16,14 @@ def _describe(t):
 
 def _alike(t, p):
     """Whether ``t`` has the shape, dtype and device of ``p``."""
-    return t.data.shape == p.data.shape and t.data.dtype == p.data.dtype and t.device == p.device
+    return t._data.shape == p._data.shape and t._data.dtype == p._data.dtype and t.device == p.device
 
 
 def state_buffer(state, name, p):
     """``state[name]``'s array, created as zeros shaped like ``p`` the first time it is needed."""
     if name not in state:
         state[name] = zeros_like(p)
-    return state[name].data
+    return state[name]._data
 
 
 def check_betas(betas):
@@ -138,8 +138,8 @@ class Optimizer:
             self._check(group)
             params = [p for p in group["params"] if p._grad is not None]
             for p in params:
-                array, grad = p.data, p._grad
-                if grad.data.shape != array.shape or grad.data.dtype != array.dtype or grad.device != p.device \
+                array, grad = p._data, p._grad
+                if grad._data.shape != array.shape or grad._data.dtype != array.dtype or grad.device != p.device \
                         or array.dtype.kind not in self._dtype_kinds:
                     raise self._step_error(p)
                 state = self.state.get(p)
@@ -160,7 +160,7 @@ class Optimizer:
     def _step_error(self, p):
         """The RuntimeError for parameter ``p``, naming it (group and place) and what does not fit it."""
         i, j = self._position(p)
-        if p.data.dtype.kind not in self._dtype_kinds:
+        if p._data.dtype.kind not in self._dtype_kinds:
             problem = "has a dtype this optimizer cannot update; expected a real floating-point parameter"
         elif not _alike(p.grad, p):
             problem = f"has a gradient that is {_describe(p.grad)}; expected the parameter's shape, dtype and device"
@@ -258,17 +258,17 @@ class Optimizer:
         loaded = {}
         for key, value in entries.items():
             if key in self._counters:
-                if isinstance(value, Tensor) and value.data.size == 1:
+                if isinstance(value, Tensor) and value._data.size == 1:
                     value = value.item()
                 if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0 \
                         or not float(value).is_integer():
                     raise ValueError(f"{where}: '{key}' is {value!r}; expected a whole number >= 0")
                 loaded[key] = int(value)
             else:
-                if not isinstance(value, Tensor) or value.data.dtype.kind not in "iuf" + p.data.dtype.kind:
+                if not isinstance(value, Tensor) or value._data.dtype.kind not in "iuf" + p._data.dtype.kind:
                     raise ValueError(f"{where}: '{key}' is {value!r}; expected a real Tensor of shape {tuple(p.shape)}")
                 if value.shape != p.shape:
                     raise ValueError(f"{where}: '{key}' has shape {tuple(value.shape)}; expected the parameter's {tuple(p.shape)}")
-                array = backend.to_device(value.data, p.device)
-                loaded[key] = Tensor.wrap(array.astype(p.data.dtype, copy=True), p.device)
+                array = backend.to_device(value._data, p.device)
+                loaded[key] = Tensor.wrap(array.astype(p._data.dtype, copy=True), p.device)
         return loaded

@@ -40,11 +40,11 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p in params:
-            g = p._grad.data
+            g = p._grad._data
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
             if weight_decay != 0:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * p._data
             v = state_buffer(state, "square_avg", p)
             v *= alpha
             v += (1 - alpha) * g * g
@@ -59,6 +59,6 @@ class RMSprop(Optimizer):
                 b = state_buffer(state, "momentum_buffer", p)
                 b *= momentum
                 b += g / s
-                p.data -= lr * b
+                p._data -= lr * b
             else:
-                p.data -= lr * g / s
+                p._data -= lr * g / s

@@ -35,17 +35,17 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         for p in params:
-            d = p._grad.data
+            d = p._grad._data
             if weight_decay != 0:
-                d = d + weight_decay * p.data
+                d = d + weight_decay * p._data
             if momentum != 0:
                 state = self.state.setdefault(p, {})
                 if "momentum_buffer" not in state:
                     buf = d.copy()
                     state["momentum_buffer"] = Tensor.wrap(buf, p.device)
                 else:
-                    buf = state["momentum_buffer"].data
+                    buf = state["momentum_buffer"]._data
                     buf *= momentum
                     buf += (1 - dampening) * d
                 d = d + momentum * buf if nesterov else buf
-            p.data -= lr * d
+            p._data -= lr * d

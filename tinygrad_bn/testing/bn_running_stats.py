@@ -80,8 +80,8 @@ class RunningStatsMachine(RuleBasedStateMachine):
         with self._step(f"{self.layer.__name__}({channels}, momentum={momentum}{arguments}) in "
                         f"{np.dtype(self.dtype).name}"):
             self.bn = self.layer(channels, momentum=momentum, **options).to(self.device, self.dtype)
-        self.bn.weight.data[...] = self.bn.weight.xp.asarray(self.rng.uniform(-2, 2, channels), dtype=self.dtype)
-        self.bn.bias.data[...] = self.bn.weight.xp.asarray(self.rng.uniform(-2, 2, channels), dtype=self.dtype)
+        self.bn.weight._data[...] = self.bn.weight.xp.asarray(self.rng.uniform(-2, 2, channels), dtype=self.dtype)
+        self.bn.bias._data[...] = self.bn.weight.xp.asarray(self.rng.uniform(-2, 2, channels), dtype=self.dtype)
         self.gamma = self.bn.weight.detach().numpy().astype(np.float64)
         self.beta = self.bn.bias.detach().numpy().astype(np.float64)
         self.momentum = momentum

@@ -159,3 +159,19 @@ def test_integer_answers_the_same_as_torch():
     v = np.array([1.0, 2.0, 3.0])
     assert tg.diag(tg.tensor(v), 1).tolist() == torch.diag(torch.tensor(v), 1).tolist()
     assert tg.vstack([tg.tensor(v)] * 2).tolist() == torch.vstack([torch.tensor(v)] * 2).tolist()
+
+
+def test_memory_layout_queries(device):
+    x = tg.ones(2, 3, dtype=tg.float64, device=device)
+    assert x.is_contiguous() and not x.T.is_contiguous() and x.T.contiguous().is_contiguous()
+    assert x.stride() == (3, 1) and x.T.stride() == (1, 3) and x.stride(-2) == 3
+    assert x.element_size() == x.itemsize == 8 and x.nbytes == 48
+    assert tg.ones(4, dtype=tg.int8, device=device).element_size() == 1
+
+
+def test_memory_layout_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    x, t = tg.ones(2, 3, 4), torch.ones(2, 3, 4)
+    for ours, theirs in [(x, t), (x.permute(2, 0, 1), t.permute(2, 0, 1)), (x[:, 1], t[:, 1])]:
+        assert ours.stride() == theirs.stride() and ours.is_contiguous() == theirs.is_contiguous()
+    assert x.element_size() == t.element_size() and x.nbytes == t.nbytes

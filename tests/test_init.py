@@ -119,3 +119,29 @@ def test_fan_errors():
         init.kaiming_normal_(tg.zeros(3, 3), mode="fan_avg")
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         init.orthogonal_(tg.zeros(5))
+
+
+def test_trunc_normal_stays_within_its_bounds_with_the_truncated_moments():
+    """N(0, 1) truncated to [-1, 2]: mean (phi(-1) - phi(2)) / Z, all values inside."""
+    from math import erf, exp, pi, sqrt
+    tg.manual_seed(0)
+    w = nn.init.trunc_normal_(tg.empty(200_000, dtype=tg.float64), mean=0.0, std=1.0, a=-1.0, b=2.0)
+    values = w.numpy()
+    assert values.min() >= -1.0 and values.max() <= 2.0
+    phi = lambda z: exp(-z * z / 2) / sqrt(2 * pi)             # noqa: E731
+    cdf = lambda z: (1 + erf(z / sqrt(2))) / 2                  # noqa: E731
+    mean = (phi(-1.0) - phi(2.0)) / (cdf(2.0) - cdf(-1.0))
+    assert abs(values.mean() - mean) < 0.01
+    with pytest.raises(ValueError, match="expected a < b"):
+        nn.init.trunc_normal_(tg.empty(3), a=1.0, b=0.0)
+
+
+def test_eye_and_dirac_give_identity_maps():
+    assert nn.init.eye_(tg.empty(2, 3)).tolist() == [[1, 0, 0], [0, 1, 0]]
+    weight = nn.init.dirac_(tg.empty(3, 3, 3, 3))
+    x = tg.randn(2, 3, 5, 5)
+    np.testing.assert_allclose(tg.nn.functional.conv2d(x, weight, padding=1).numpy(), x.numpy(), rtol=1e-6)
+    grouped = nn.init.dirac_(tg.empty(4, 1, 3, 3), groups=4)
+    assert grouped.sum().item() == 4 and grouped[2, 0, 1, 1].item() == 1
+    with pytest.raises(ValueError, match="only 2-D"):
+        nn.init.eye_(tg.empty(2, 2, 2))

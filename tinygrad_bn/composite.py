@@ -15,8 +15,9 @@ inherits them from :class:`CompositeMethods`.
     logsumexp       m + log sum exp(x - m), m the (constant) maximum
     new_*           new tensors with this one's dtype and device
 
-and three questions with integer answers, never differentiated: ``nonzero``,
-``argwhere`` and ``unique``.
+three questions with integer answers, never differentiated: ``nonzero``,
+``argwhere`` and ``unique``, and the memory layout: ``is_contiguous``, ``stride``,
+``element_size``, ``itemsize``, ``nbytes``.
 """
 import numbers
 
@@ -189,6 +190,28 @@ class CompositeMethods:
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A copy of ``data`` with self's dtype and device unless given."""
         return self._like(lambda c, t, d: c.tensor(data, dtype=t, device=d), dtype, device, requires_grad)
+
+    # ------------------------------------------------------------ memory layout
+    def is_contiguous(self):
+        """Whether the elements lie in memory in C order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim=None):
+        """How many elements apart neighbours along each dim are in memory (or along ``dim``)."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[canonical_dim(dim, self.ndim)]
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
 
     # ------------------------------------------------------------ integer answers
     def nonzero(self, *, as_tuple=False):

@@ -321,3 +321,40 @@ def test_a_scheduler_needs_an_optimizer():
         StepLR([], step_size=1)
     with pytest.raises(TypeError, match="list is not an Optimizer"):
         ReduceLROnPlateau([])
+
+
+def test_linear_lr_follows_its_closed_form(device):
+    """lr_t = base (s + (e - s) min(t, T) / T), for a warm-up and a decay."""
+    for s, e, total in [(1 / 3, 1.0, 5), (1.0, 0.1, 8), (0.5, 0.0, 4)]:
+        opt = sgd(device, lrs=(0.1, 2.0))
+        seen = lrs_seen(opt, optim.lr_scheduler.LinearLR(opt, s, e, total), 12)
+        factors = [s + (e - s) * min(t, total) / total for t in range(12)]
+        np.testing.assert_allclose(seen, [[0.1 * f, 2.0 * f] for f in factors], rtol=1e-12, atol=1e-15)
+
+
+def test_constant_and_polynomial_lr_follow_their_closed_forms(device):
+    opt = sgd(device)
+    seen = lrs_seen(opt, optim.lr_scheduler.ConstantLR(opt, factor=0.25, total_iters=3), 6)
+    np.testing.assert_allclose(seen[:, 0], [0.025, 0.025, 0.025, 0.1, 0.1, 0.1], rtol=1e-12)
+    opt = sgd(device)
+    seen = lrs_seen(opt, optim.lr_scheduler.PolynomialLR(opt, total_iters=6, power=2.0), 9)
+    np.testing.assert_allclose(seen[:, 0], [0.1 * (1 - min(t, 6) / 6) ** 2 for t in range(9)], rtol=1e-12, atol=1e-15)
+
+
+def test_multiplicative_lr_multiplies_from_epoch_one(device):
+    opt = sgd(device, lrs=(0.1, 1.0))
+    scheduler = optim.lr_scheduler.MultiplicativeLR(opt, [lambda e: 0.5, lambda e: 1 / (e + 1)])
+    seen = lrs_seen(opt, scheduler, 5)
+    np.testing.assert_allclose(seen[:, 0], [0.1 * 0.5 ** t for t in range(5)], rtol=1e-12)
+    np.testing.assert_allclose(seen[:, 1], [1 / math.factorial(t + 1) for t in range(5)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda o: optim.lr_scheduler.LinearLR(o, start_factor=0), "Starting multiplicative factor"),
+    (lambda o: optim.lr_scheduler.LinearLR(o, end_factor=1.5), "Ending multiplicative factor"),
+    (lambda o: optim.lr_scheduler.ConstantLR(o, factor=2), "Constant multiplicative factor"),
+    (lambda o: optim.lr_scheduler.MultiplicativeLR(o, [lambda e: 1.0] * 3), "same length as optimizer.param_groups"),
+])
+def test_new_schedule_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make(sgd("cpu"))

@@ -182,6 +182,85 @@ class CosineAnnealingLR(LRScheduler):
                 + eta_min for group in groups]
 
 
+class MultiplicativeLR(LRScheduler):
+    """Multiply the rate by ``lr_lambda(epoch)`` every epoch (one function, or one per group)."""
+
+    _unsaved = ("optimizer", "lr_lambdas")
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * fn(self.last_epoch) for group, fn in zip(groups, self.lr_lambdas)]
+
+
+class ConstantLR(LRScheduler):
+    """The rate times ``factor`` for the first ``total_iters`` epochs, then the rate itself:
+    a warm-up at a constant low rate."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"Constant multiplicative factor expected to be between 0 and 1, got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups = self.optimizer.param_groups
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in groups]
+        if self.last_epoch != self.total_iters:
+            return [group["lr"] for group in groups]
+        return [group["lr"] / self.factor for group in groups]
+
+
+class LinearLR(LRScheduler):
+    """The rate times a factor that goes linearly from ``start_factor`` to ``end_factor`` over
+    ``total_iters`` epochs, then stays: lr_t = base_lr (s + (e - s) min(t, T) / T).
+
+    As in PyTorch each step multiplies the current rate by the ratio of consecutive
+    factors, 1 + (e - s) / (T s + (t - 1)(e - s)), which equals the closed form while
+    nothing else changes the rate.
+    """
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"Starting multiplicative factor expected to be greater than 0 and less or equal "
+                             f"to 1, got {start_factor}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"Ending multiplicative factor expected to be between 0 and 1, got {end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups, t = self.optimizer.param_groups, self.last_epoch
+        s, e, total = self.start_factor, self.end_factor, self.total_iters
+        if t == 0:
+            return [group["lr"] * s for group in groups]
+        if t > total:
+            return [group["lr"] for group in groups]
+        return [group["lr"] * (1 + (e - s) / (total * s + (t - 1) * (e - s))) for group in groups]
+
+
+class PolynomialLR(LRScheduler):
+    """lr_t = base_lr (1 - min(t, T) / T)^power: down to 0 at epoch ``total_iters``
+    (updated, as in PyTorch, by the ratio of consecutive values)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        groups, t, total = self.optimizer.param_groups, self.last_epoch, self.total_iters
+        if t == 0 or t > total:
+            return [group["lr"] for group in groups]
+        factor = ((1 - t / total) / (1 - (t - 1) / total)) ** self.power
+        return [group["lr"] * factor for group in groups]
+
+
 class LambdaLR(LRScheduler):
     """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is one function or one per parameter group.
 

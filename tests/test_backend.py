@@ -197,3 +197,36 @@ def test_set_num_threads_also_holds_for_blas_pools_loaded_afterwards():
            if k not in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["1", "1"]
+
+
+def test_generators_are_independent_and_reproducible():
+    """A Generator draws its own stream: the same seed gives the same numbers, drawing from
+    it leaves the library's generator where it was, and get_state / set_state resume it."""
+    tg.manual_seed(0)
+    expected_default = tg.randn(4).tolist()
+    tg.manual_seed(0)
+    g = tg.Generator().manual_seed(42)
+    first = tg.randn(3, generator=g).tolist()
+    assert tg.randn(4).tolist() == expected_default                      # untouched by g's draws
+    assert tg.randn(3, generator=tg.Generator().manual_seed(42)).tolist() == first
+    assert tg.Generator().manual_seed(42).initial_seed() == 42
+    state = g.get_state()
+    ahead = [tg.rand(2, generator=g).tolist(), tg.randint(0, 9, (3,), generator=g).tolist(),
+             tg.randperm(5, generator=g).tolist()]
+    g.set_state(state)
+    assert [tg.rand(2, generator=g).tolist(), tg.randint(0, 9, (3,), generator=g).tolist(),
+            tg.randperm(5, generator=g).tolist()] == ahead
+    w = tg.empty(3)
+    w.normal_(generator=tg.Generator().manual_seed(7))
+    assert w.tolist() == tg.empty(3).normal_(generator=tg.Generator().manual_seed(7)).tolist()
+    assert tg.Generator().manual_seed(-1).initial_seed() == 2 ** 64 - 1     # torch's two's complement
+
+
+def test_manual_seed_returns_the_default_generator_and_seeds_it():
+    g = tg.manual_seed(3)
+    assert g is tg.default_generator and g.initial_seed() == 3
+    a = tg.rand(2).tolist()
+    tg.manual_seed(3)
+    assert tg.rand(2, generator=tg.default_generator).tolist() == a
+    with pytest.raises(TypeError, match="generator must be a tg.Generator"):
+        tg.randn(2, generator=np.random.default_rng(0))

@@ -57,3 +57,21 @@ def test_the_same_sizes_as_torch():
                        (7, [0.25, 0.25, 0.25, 0.25])]:
         assert [len(s) for s in random_split(list(range(n)), lengths, seed=0)] == \
                [len(s) for s in torch.utils.data.random_split(range(n), lengths)]
+
+
+def test_random_split_and_dataloader_take_a_generator():
+    """torch's idiom: generator=tg.Generator().manual_seed(42) makes the split and the
+    epochs' orders reproducible, without touching the library's generator."""
+    dataset = TensorDataset(tg.arange(20))
+    splits = [random_split(dataset, [0.75, 0.25], generator=tg.Generator().manual_seed(42)) for _ in range(2)]
+    assert splits[0][0].indices == splits[1][0].indices and len(splits[0][1]) == 5
+    assert sorted(splits[0][0].indices + splits[0][1].indices) == list(range(20))
+    orders = []
+    for _ in range(2):
+        loader = DataLoader(dataset, batch_size=20, shuffle=True, generator=tg.Generator().manual_seed(5))
+        orders.append([batch[0].tolist() for _ in range(2) for batch in loader])
+    assert orders[0] == orders[1] and orders[0][0] != orders[0][1]          # fresh order each epoch
+    with pytest.raises(ValueError, match="give seed= or generator=, not both"):
+        random_split(dataset, [10, 10], generator=tg.Generator(), seed=1)
+    with pytest.raises(ValueError, match="give seed= or generator=, not both"):
+        DataLoader(dataset, generator=tg.Generator(), seed=1)

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 from . import backend
 from .backend import (available_devices, get_default_device, set_default_device, manual_seed, device,
-                      set_num_threads, get_num_threads)
+                      set_num_threads, get_num_threads, Generator, default_generator)
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, detect_anomaly,
                        AnomalyError, inference_mode, is_inference_mode_enabled)
 from .dims import Size

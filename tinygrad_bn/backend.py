@@ -239,15 +239,60 @@ def get_num_threads():
 # ----------------------------------------------------------------- randomness
 # One NumPy generator serves every device: random arrays are drawn on the host
 # and moved, so the same seed gives the same numbers on "cpu" and "cuda".
-_rng = numpy.random.default_rng()
+class Generator:
+    """A source of random numbers of its own, as ``torch.Generator``:
+    ``g = tg.Generator().manual_seed(42)``, then ``random_split(..., generator=g)``,
+    ``DataLoader(..., generator=g)``, ``tg.randn(3, generator=g)``.  Draws are made on
+    the host (a NumPy generator) whatever ``device`` says, so they are the same on
+    every device; they are not the numbers torch would draw."""
+
+    def __init__(self, device="cpu"):
+        self.device = check_device(device)
+        self.seed()
+
+    def manual_seed(self, seed):
+        """Restart from ``seed`` (an int); returns the generator."""
+        seed = int(seed)
+        if seed < 0:
+            seed += 1 << 64          # torch takes negative seeds as their 64-bit two's complement
+        self._seed = seed
+        self.numpy_generator = numpy.random.default_rng(seed)
+        return self
+
+    def seed(self):
+        """Restart from a fresh, unpredictable seed; returns it."""
+        self.manual_seed(numpy.random.SeedSequence().entropy % (1 << 64))
+        return self._seed
+
+    def initial_seed(self):
+        """The seed the generator last started from."""
+        return self._seed
+
+    def get_state(self):
+        """The generator's state (a dict), for ``set_state``."""
+        return {"seed": self._seed, "bit_generator": self.numpy_generator.bit_generator.state}
+
+    def set_state(self, state):
+        """Continue from a state ``get_state`` returned; returns the generator."""
+        generator = numpy.random.default_rng()
+        generator.bit_generator.state = state["bit_generator"]
+        self._seed, self.numpy_generator = state["seed"], generator
+        return self
+
+
+default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed every random draw of the library (initial weights, shuffles, ``randn``...)."""
-    global _rng
-    _rng = numpy.random.default_rng(int(seed))
+    """Seed every random draw of the library (initial weights, shuffles, ``randn``...);
+    returns the default generator, as ``torch.manual_seed``."""
+    return default_generator.manual_seed(seed)
 
 
-def rng():
-    """The library's random generator (a ``numpy.random.Generator``)."""
-    return _rng
+def rng(generator=None):
+    """The NumPy generator to draw from: ``generator``'s, or the library's."""
+    if generator is None:
+        return default_generator.numpy_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tg.Generator, got {type(generator).__name__}")
+    return generator.numpy_generator

@@ -114,14 +114,14 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return _made_on(device, requires_grad, lambda xp: xp.arange(start, end, step, dtype=dtype))
 
 
-def randn(*shape, dtype=numpy.float32, requires_grad=False, device=None):
-    """Standard normal draws N(0, 1)."""
-    return _new(backend.rng().standard_normal(_shape(shape)).astype(dtype), requires_grad, device)
+def randn(*shape, generator=None, dtype=numpy.float32, requires_grad=False, device=None):
+    """Standard normal draws N(0, 1) (from ``generator``, or the library's)."""
+    return _new(backend.rng(generator).standard_normal(_shape(shape)).astype(dtype), requires_grad, device)
 
 
-def rand(*shape, dtype=numpy.float32, requires_grad=False, device=None):
+def rand(*shape, generator=None, dtype=numpy.float32, requires_grad=False, device=None):
     """Uniform draws on [0, 1)."""
-    return _new(backend.rng().random(_shape(shape)).astype(dtype), requires_grad, device)
+    return _new(backend.rng(generator).random(_shape(shape)).astype(dtype), requires_grad, device)
 
 
 def randn_like(t, dtype=None, requires_grad=False, device=None):
@@ -134,7 +134,7 @@ def rand_like(t, dtype=None, requires_grad=False, device=None):
     return rand(t.shape, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def randint(*args, size=None, dtype=numpy.int64, device=None):
+def randint(*args, size=None, generator=None, dtype=numpy.int64, device=None):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or
     ``randint(low, high, size)``, as ``torch.randint``."""
     if size is not None:
@@ -146,9 +146,9 @@ def randint(*args, size=None, dtype=numpy.int64, device=None):
     low, high, size = args
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _new(backend.rng().integers(low, high, _shape((size,))).astype(dtype), False, device)
+    return _new(backend.rng(generator).integers(low, high, _shape((size,))).astype(dtype), False, device)
 
 
-def randperm(n, dtype=numpy.int64, device=None):
+def randperm(n, generator=None, dtype=numpy.int64, device=None):
     """A random permutation of 0 .. n-1."""
-    return _new(backend.rng().permutation(n).astype(dtype), False, device)
+    return _new(backend.rng(generator).permutation(n).astype(dtype), False, device)

@@ -1285,13 +1285,13 @@ class Tensor(CompositeMethods):
         written into self; differentiable with respect to ``src``."""
         return inplace.fill(self, "copy_", src)
 
-    def uniform_(self, low=0.0, high=1.0):
-        """Fill with draws from U(low, high) (the library's seeded generator)."""
-        return inplace.fill(self, "uniform_", backend.rng().uniform(low, high, self.shape))
+    def uniform_(self, low=0.0, high=1.0, *, generator=None):
+        """Fill with draws from U(low, high) (``generator``, or the library's seeded one)."""
+        return inplace.fill(self, "uniform_", backend.rng(generator).uniform(low, high, self.shape))
 
-    def normal_(self, mean=0.0, std=1.0):
-        """Fill with draws from N(mean, std^2) (the library's seeded generator)."""
-        return inplace.fill(self, "normal_", backend.rng().normal(mean, std, self.shape))
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with draws from N(mean, std^2) (``generator``, or the library's seeded one)."""
+        return inplace.fill(self, "normal_", backend.rng(generator).normal(mean, std, self.shape))
 
 
 def _in_place(name):

@@ -66,13 +66,14 @@ class Subset(Dataset):
         return len(self.indices)
 
 
-def random_split(dataset, lengths, seed=None):
+def random_split(dataset, lengths, generator=None, seed=None):
     """Split ``dataset`` into non-overlapping ``Subset``s of the given ``lengths``, drawn
     in one random permutation, as ``torch.utils.data.random_split``.  ``lengths`` are
     counts that add up to ``len(dataset)``, or fractions that add up to 1: each split
     gets floor(fraction * n) examples and the remainder goes one by one to the splits
     in order.  The permutation comes from a generator seeded with ``seed``, or from the
-    library's (``tg.manual_seed``) when ``seed`` is None (torch takes ``generator=``)."""
+    library's (``tg.manual_seed``) when ``seed`` is None, or from ``generator`` (a
+    ``tg.Generator``, as torch's ``generator=``)."""
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
@@ -83,7 +84,11 @@ def random_split(dataset, lengths, seed=None):
     if any(not float(k).is_integer() or k < 0 for k in lengths) or sum(lengths) != n:
         raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
                          f"dataset ({n}); give counts that add up to it or fractions that add up to 1")
-    order = (numpy.random.default_rng(seed) if seed is not None else backend.rng()).permutation(n).tolist()
+    if seed is not None and generator is not None:
+        raise ValueError("random_split: give seed= or generator=, not both")
+    if seed is not None:
+        generator = backend.Generator().manual_seed(seed)
+    order = backend.rng(generator).permutation(n).tolist()
     splits, start = [], 0
     for k in lengths:
         splits.append(Subset(dataset, order[start:start + int(k)]))

@@ -3,9 +3,9 @@
 SGD as Ioffe & Szegedy run it draws mini-batches from the training set; with
 ``shuffle=True`` each epoch (one pass of ``for x, y in loader``) visits every
 example once, in a new random permutation.  The permutations come from a
-generator seeded with ``seed`` (so the sequence of epochs is reproducible), or
-from the library's generator ``tinygrad_bn.backend.rng()`` when ``seed`` is
-None (reproducible with ``tg.manual_seed``).  The defaults are PyTorch's:
+generator seeded with ``seed`` (so the sequence of epochs is reproducible), from
+``generator`` (a ``tg.Generator``, as in PyTorch), or else from the library's
+generator (reproducible with ``tg.manual_seed``).  The defaults are PyTorch's:
 batches of one, in the stored order.
 
 A batch is made in one of three ways, by what the data set is:
@@ -55,7 +55,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, collate_fn=None, num_workers=0,
-                 pin_memory=False, seed=None, device=None, on_device=None):
+                 pin_memory=False, seed=None, generator=None, device=None, on_device=None):
         if not (_holds_arrays(dataset) or (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__"))):
             raise TypeError(f"DataLoader needs a data set: .images and .labels arrays (data.ArrayDataset), "
                             f"a TensorDataset, or __getitem__ and __len__; got {type(dataset).__name__}")
@@ -69,7 +69,10 @@ class DataLoader:
         self.shuffle, self.drop_last = shuffle, drop_last
         self.collate_fn, self.num_workers, self.pin_memory = collate_fn, num_workers, pin_memory
         self.device = backend.check_device(device) if device is not None else None
-        self.generator = numpy.random.default_rng(seed) if seed is not None else None
+        if seed is not None and generator is not None:
+            raise ValueError("DataLoader: give seed= or generator=, not both")
+        backend.rng(generator)                # (checks its type)
+        self.generator = backend.Generator().manual_seed(seed) if seed is not None else generator
         self.on_device = on_device
         self._resident = None                 # (device, images, labels) kept on the GPU
 
@@ -85,7 +88,7 @@ class DataLoader:
         count = self._count()
         if not self.shuffle:
             return numpy.arange(count)
-        return (self.generator or backend.rng()).permutation(count)
+        return backend.rng(self.generator).permutation(count)
 
     def _batch_slices(self):
         """The positions in an epoch's order that make each batch."""

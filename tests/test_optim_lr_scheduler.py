@@ -358,3 +358,40 @@ def test_multiplicative_lr_multiplies_from_epoch_one(device):
 def test_new_schedule_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make(sgd("cpu"))
+
+
+def test_sequential_lr_runs_each_schedule_from_its_own_start(device):
+    """A 3-epoch linear warm-up to the base rate, then a cosine over 6 epochs restarted at
+    its epoch 0: the closed forms one after the other."""
+    opt = sgd(device, lrs=(0.1, 1.0))
+    warmup = optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=3)
+    cosine = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6)
+    seen = lrs_seen(opt, optim.lr_scheduler.SequentialLR(opt, [warmup, cosine], milestones=[3]), 10)
+    factors = [0.1 + 0.9 * t / 3 for t in range(3)] + [(1 + math.cos(math.pi * t / 6)) / 2 for t in range(7)]
+    np.testing.assert_allclose(seen, [[0.1 * f, 1.0 * f] for f in factors], rtol=1e-12, atol=1e-15)
+
+
+def test_sequential_lr_state_round_trip_and_errors(device):
+    def build(opt):
+        return optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.ConstantLR(opt, 0.5, total_iters=2),
+                                                     optim.lr_scheduler.ExponentialLR(opt, 0.8)], milestones=[3])
+    opt = sgd(device)
+    scheduler = build(opt)
+    for _ in range(4):
+        opt.step()
+        scheduler.step()
+    saved, lr = scheduler.state_dict(), opt.param_groups[0]["lr"]
+    fresh_opt = sgd(device)
+    fresh = build(fresh_opt)
+    fresh_opt.param_groups[0]["lr"] = lr
+    fresh.load_state_dict(saved)
+    for s, o in ((scheduler, opt), (fresh, fresh_opt)):
+        o.step()
+        s.step()
+    assert fresh.get_last_lr() == scheduler.get_last_lr() == [pytest.approx(0.1 * 0.8 ** 2)]
+    with pytest.raises(ValueError, match="one more than the number of milestone points"):
+        optim.lr_scheduler.SequentialLR(opt, [StepLR(opt, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="same optimizer"):
+        optim.lr_scheduler.SequentialLR(opt, [StepLR(opt, 2), StepLR(sgd(device), 2)], milestones=[3])
+    with pytest.raises(ValueError, match="not ReduceLROnPlateau"):
+        optim.lr_scheduler.SequentialLR(opt, [StepLR(opt, 2), ReduceLROnPlateau(opt)], milestones=[3])

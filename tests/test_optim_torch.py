@@ -120,6 +120,11 @@ SCHEDULES = {
     "LinearLR decay": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=10),
     "PolynomialLR": lambda m, o: m.PolynomialLR(o, total_iters=12, power=2.0),
     "PolynomialLR linear": lambda m, o: m.PolynomialLR(o),
+    "SequentialLR warm-up, cosine, exponential": lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, 0.1, total_iters=3), m.CosineAnnealingLR(o, 6), m.ExponentialLR(o, 0.9)], milestones=[3, 8]),
+    "SequentialLR constant, step, milestones, polynomial": lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, 0.5, total_iters=2), m.StepLR(o, 2, 0.5), m.MultiStepLR(o, [1, 3]),
+            m.PolynomialLR(o, total_iters=6, power=2.0)], milestones=[4, 9, 15]),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=24),
     "OneCycleLR linear three-phase": lambda m, o: m.OneCycleLR(o, max_lr=1.0, epochs=4, steps_per_epoch=6,
                                                                anneal_strategy="linear", three_phase=True,

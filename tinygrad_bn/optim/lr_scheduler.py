@@ -7,6 +7,7 @@ rate into ``optimizer.param_groups[i]["lr"]``.  ``state_dict()`` holds
 everything the scheduler remembers except the optimizer; to resume, build the
 optimizer and the scheduler, then load the optimizer's state and the scheduler's.
 """
+import bisect
 import copy
 import math
 import types
@@ -83,6 +84,17 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
+    def _restart(self):
+        """Start again at epoch 0 from the base rates (``SequentialLR`` at a milestone): the
+        closed form where the schedule has one (``_closed_form``), else ``get_lr``, as PyTorch's
+        ``step(0)``."""
+        self.last_epoch = 0
+        closed_form = getattr(self, "_closed_form", None)
+        lrs = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
     def state_dict(self):
         """A copy of everything the scheduler remembers (its ``__dict__``), except the optimizer."""
         return {key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._unsaved}
@@ -115,6 +127,9 @@ class StepLR(LRScheduler):
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
+    def _closed_form(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each milestone epoch:
@@ -135,6 +150,10 @@ class MultiStepLR(LRScheduler):
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma ** self.milestones[self.last_epoch] for group in self.optimizer.param_groups]
 
+    def _closed_form(self):
+        passed = sum(count for milestone, count in self.milestones.items() if milestone <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: lr = base_lr * gamma^epoch."""
@@ -147,6 +166,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _closed_form(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -180,6 +202,10 @@ class CosineAnnealingLR(LRScheduler):
                     for base, group in zip(self.base_lrs, groups)]
         return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (group["lr"] - eta_min)
                 + eta_min for group in groups]
+
+    def _closed_form(self):
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
 class MultiplicativeLR(LRScheduler):
@@ -216,6 +242,10 @@ class ConstantLR(LRScheduler):
             return [group["lr"] for group in groups]
         return [group["lr"] / self.factor for group in groups]
 
+    def _closed_form(self):
+        factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
+        return [base * factor for base in self.base_lrs]
+
 
 class LinearLR(LRScheduler):
     """The rate times a factor that goes linearly from ``start_factor`` to ``end_factor`` over
@@ -244,6 +274,10 @@ class LinearLR(LRScheduler):
             return [group["lr"] for group in groups]
         return [group["lr"] * (1 + (e - s) / (total * s + (t - 1) * (e - s))) for group in groups]
 
+    def _closed_form(self):
+        s, e, total = self.start_factor, self.end_factor, self.total_iters
+        return [base * (s + (e - s) * min(total, self.last_epoch) / total) for base in self.base_lrs]
+
 
 class PolynomialLR(LRScheduler):
     """lr_t = base_lr (1 - min(t, T) / T)^power: down to 0 at epoch ``total_iters``
@@ -259,6 +293,73 @@ class PolynomialLR(LRScheduler):
             return [group["lr"] for group in groups]
         factor = ((1 - t / total) / (1 - (t - 1) / total)) ** self.power
         return [group["lr"] * factor for group in groups]
+
+    def _closed_form(self):
+        factor = (1 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [base * factor for base in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """One schedule after another: ``schedulers[i]`` runs from ``milestones[i - 1]``
+    (restarting at its epoch 0 there, from the base rates) until ``milestones[i]``;
+    e.g. ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5), CosineAnnealingLR(opt, 95)],
+    milestones=[5])`` for a linear warm-up, then a cosine.  As PyTorch's, it undoes
+    the step the schedulers made when they were built and starts the first one again.
+    ``state_dict()`` holds each scheduler's state under ``_schedulers``."""
+
+    _unsaved = ("optimizer", "_schedulers")
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        _check_optimizer(optimizer)
+        schedulers, milestones = list(schedulers), list(milestones)
+        if not schedulers:
+            raise ValueError("SequentialLR expects at least one scheduler")
+        for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau) or not isinstance(scheduler, LRScheduler):
+                raise ValueError(f"SequentialLR: scheduler at index {i} must be a learning-rate scheduler "
+                                 f"stepped by epochs (not ReduceLROnPlateau), got {type(scheduler).__name__}")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR expects all schedulers to belong to the same optimizer, but got "
+                                 f"scheduler at index {i} with a different optimizer")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"Sequential Schedulers expects number of schedulers provided to be one more than "
+                             f"the number of milestone points, but got number of schedulers {len(schedulers)} "
+                             f"and the number of milestones to be equal to {len(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in schedulers:
+            scheduler.last_epoch -= 1
+        first = schedulers[0]
+        first._is_initial = True
+        first.step()
+        first._is_initial = False
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler._restart()
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        saved = state_dict.get("_schedulers")
+        if not isinstance(saved, list) or len(saved) != len(self._schedulers):
+            raise ValueError(f"SequentialLR.load_state_dict: '_schedulers' must hold {len(self._schedulers)} "
+                             f"states, got {saved!r}")
+        for scheduler, state in zip(self._schedulers, saved):      # each checks its own before this changes
+            scheduler.load_state_dict(state)
+        super().load_state_dict({key: value for key, value in state_dict.items() if key != "_schedulers"})
 
 
 class LambdaLR(LRScheduler):

@@ -811,6 +811,62 @@ def smooth_l1_loss(input, target, *, reduction="mean", beta=1.0):
     return _reduce(where(size < beta, difference * difference * (0.5 / beta), size - 0.5 * beta), reduction)
 
 
+def huber_loss(input, target, *, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere, for d = input - target:
+    ``delta * smooth_l1_loss(beta=delta)``, as ``torch.nn.functional.huber_loss``."""
+    _check_pointwise_loss("huber_loss", input, target, reduction)
+    if not delta > 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    return smooth_l1_loss(input, target, reduction=reduction, beta=delta) * delta
+
+
+def kl_div(input, target, *, reduction="mean", log_target=False):
+    """The Kullback-Leibler divergence sum p (log p - input) of the target distribution p
+    from log-probabilities ``input`` (p log p taken as 0 where p = 0; with ``log_target``
+    the target is log p).  ``reduction="batchmean"`` divides the sum by the batch size,
+    the divergence's own value; "mean" divides by the number of elements, as PyTorch's
+    default does (with its warning)."""
+    _expect_tensors("kl_div", ("input", "target"), input, target, required=2)
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if input.shape != target.shape:
+        raise ValueError(f"kl_div: input of shape {tuple(input.shape)} and target of shape "
+                         f"{tuple(target.shape)} differ")
+    if log_target:
+        pointwise = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = where(positive, target, 1.0)
+        pointwise = where(positive, target * (safe.log() - input), -target * input)
+    if reduction == "batchmean":
+        return pointwise.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition.",
+                      UserWarning, stacklevel=2)
+    return _reduce(pointwise, reduction)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """input / max(||input||_p, eps) along ``dim``: unit vectors (zero stays zero)."""
+    _expect_tensors("normalize", ("input",), input)
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along ``dim`` (x1 and x2 broadcast)."""
+    _expect_tensors("cosine_similarity", ("x1", "x2"), x1, x2, required=2)
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p along the last dim, row by row (x1 and x2 broadcast)."""
+    _expect_tensors("pairwise_distance", ("x1", "x2"), x1, x2, required=2)
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
 # ------------------------------------------------------------ convolution, pooling, padding
 # The ops and their derivations: ops/conv.py, ops/pool.py, ops/pad.py, docs/conv.md.
 from .ops import conv as _conv, pad as _pad, pool as _pool  # noqa: E402

@@ -155,3 +155,67 @@ def test_state_dict_round_trip_through_a_module_list():
     target.load_state_dict({k: v.numpy().copy() for k, v in source.state_dict().items()})
     for (name, a), (_, b) in zip(source.state_dict().items(), target.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_parameter_list_registers_its_parameters_in_order(device):
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weights = nn.ParameterList([nn.Parameter(tg.ones(2, device=device) * i) for i in range(3)])
+
+        def forward(self, x):
+            for w in self.weights:
+                x = x * w
+            return x
+
+    model = Model()
+    assert [name for name, _ in model.named_parameters()] == ["weights.0", "weights.1", "weights.2"]
+    assert len(model.weights) == 3 and model.weights[-1].tolist() == [2.0, 2.0]
+    model.weights.append(tg.full((2,), 5.0, device=device))          # a Tensor becomes a Parameter
+    assert isinstance(model.weights[3], nn.Parameter) and model.weights[3].requires_grad
+    model.weights[0] = nn.Parameter(tg.full((2,), 3.0, device=device))
+    model(tg.ones(2, device=device)).sum().backward()
+    assert model.weights[0].grad.tolist() == [10.0, 10.0]             # d(x w0 w1 w2 w3)/dw0 = 1 * 1 * 2 * 5
+    assert len(list(model.parameters())) == 4 and isinstance(model.weights[1:], nn.ParameterList)
+    with pytest.raises(IndexError):
+        model.weights[7]
+    with pytest.raises(TypeError, match="holds Parameters"):
+        model.weights.append(3.0)
+
+
+def test_parameter_dict_and_its_state_dict(device):
+    d = nn.ParameterDict({"scale": nn.Parameter(tg.ones(3, device=device)), "shift": tg.zeros(3, device=device)})
+    assert list(d.keys()) == ["scale", "shift"] and "scale" in d and len(d) == 2
+    assert isinstance(d["shift"], nn.Parameter)
+    d.update([("extra", tg.ones(1, device=device))])
+    assert list(d.state_dict()) == ["scale", "shift", "extra"]
+    assert d.pop("extra").shape == (1,) and "extra" not in d
+    with pytest.raises(TypeError, match="holds Parameters"):
+        d["bad"] = [1.0]
+    assert repr(d) == ("ParameterDict(\n    (scale): Parameter containing: [float32 of size 3]\n"
+                       "    (shift): Parameter containing: [float32 of size 3]\n)")
+
+
+def test_unflatten_inverts_flatten(device):
+    x = tg.randn(2, 3, 4, device=device)
+    flat = nn.Flatten()(x)
+    assert nn.Unflatten(1, (3, 4))(flat).tolist() == x.tolist()
+    assert nn.Unflatten(-1, (-1, 2))(flat).shape == (2, 6, 2)
+    assert x.unflatten(2, (2, 2)).shape == (2, 3, 2, 2) and repr(nn.Unflatten(1, (3, 4))) == \
+        "Unflatten(dim=1, unflattened_size=(3, 4))"
+    with pytest.raises(RuntimeError, match="don't multiply up to the size of dim 1"):
+        flat.unflatten(1, (5, 2))
+    with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
+        flat.unflatten(1, (-1, -1))
+
+
+def test_parameter_containers_name_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Module(), torch.nn.Module()
+    ours.p = nn.ParameterList([nn.Parameter(tg.ones(2)), nn.Parameter(tg.ones(2, 3))])
+    theirs.p = torch.nn.ParameterList([torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2, 3))])
+    ours.d = nn.ParameterDict({"a": nn.Parameter(tg.ones(1))})
+    theirs.d = torch.nn.ParameterDict({"a": torch.nn.Parameter(torch.ones(1))})
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours.p).replace("float32", "torch.float32") == repr(theirs.p)

@@ -11,6 +11,7 @@ inherits them from :class:`CompositeMethods`.
     trace           sum of the diagonal
     flip / roll     indexing with reversed / rotated positions
     select, unbind  indexing with an int
+    unflatten       a reshape of one dim into several
     outer, dot, bmm products with their shapes checked
     logsumexp       m + log sum exp(x - m), m the (constant) maximum
     new_*           new tensors with this one's dtype and device
@@ -111,6 +112,26 @@ class CompositeMethods:
                 positions = (numpy.arange(n) - shift) % n
                 out = out[(slice(None),) * axis + (positions,)]
         return out
+
+    def unflatten(self, dim, sizes):
+        """Dim ``dim`` split into ``sizes`` (one of them may be -1), as ``torch.unflatten``."""
+        axis = canonical_dim(dim, self.ndim)
+        sizes = tuple(sizes)
+        if sizes.count(-1) > 1:
+            raise RuntimeError("unflatten: only one dimension can be inferred (-1)")
+        known = 1
+        for n in sizes:
+            known *= n if n != -1 else 1
+        extent = self.shape[axis]
+        if -1 in sizes:
+            if known == 0 or extent % known:
+                raise RuntimeError(f"unflatten: sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                                   f"({extent}) in the input tensor")
+            sizes = tuple(extent // known if n == -1 else n for n in sizes)
+        elif known != extent:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                               f"({extent}) in the input tensor")
+        return self.reshape(self.shape[:axis] + sizes + self.shape[axis + 1:])
 
     def select(self, dim, index):
         """The slice at ``index`` along ``dim``, that dim removed (x.select(0, i) is x[i])."""

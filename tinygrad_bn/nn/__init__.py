@@ -1,6 +1,6 @@
 """Layers, containers, losses and initializers, PyTorch-shaped: ``from tinygrad_bn import nn``."""
 from .module import Module, Parameter
-from .container import Sequential, ModuleList, ModuleDict
+from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from . import init, functional, utils
 from .linear import Linear
 from .embedding import Embedding
@@ -11,7 +11,7 @@ from .activation import (Sigmoid, ReLU, Tanh, GELU, LeakyReLU, ELU, Softplus, Id
                          PReLU, Threshold, Softshrink, Hardshrink)
 from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
-from .flatten import Flatten
+from .flatten import Flatten, Unflatten
 from .loss import (MSELoss, L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, CosineSimilarity, PairwiseDistance, NLLLoss,
                    CrossEntropyLoss, BCELoss, BCEWithLogitsLoss)
 from .normalization import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, BatchRenorm1d, BatchRenorm2d,

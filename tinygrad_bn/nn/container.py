@@ -12,7 +12,8 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
-from .module import Module
+from ..tensor import Tensor
+from .module import Module, Parameter
 
 
 class Sequential(Module):
@@ -202,3 +203,123 @@ class ModuleDict(Module):
             self._check_child(*pair)
         for key, module in pairs:
             self._modules[key] = module
+
+
+class ParameterList(Module):
+    """A Python list of Parameters that are the module's own: "0", "1", ... in order.
+    ``ParameterList([Parameter(tg.randn(3)) for _ in range(4)])``; ``append``, ``extend``,
+    ``len``, iteration and ``plist[i]`` (negative i from the end) as for a list.  A plain
+    Tensor put in becomes a Parameter, as in PyTorch."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(list(self)[index])
+        index = operator.index(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for a ParameterList of {len(self)} parameters")
+        return self._parameters[str(index % len(self))]
+
+    def __setitem__(self, index, value):
+        position = operator.index(index) % len(self) if len(self) else operator.index(index)
+        self[position]                    # (an IndexError for a position that does not exist)
+        self.register_parameter(str(position), _as_parameter(value))
+
+    def append(self, value):
+        """Add ``value`` at the end; returns self."""
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        """Add every value of the iterable at the end (each checked first); returns self."""
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend expects an iterable of Parameters, got {type(values).__name__}")
+        parameters = [_as_parameter(value) for value in values]
+        for parameter in parameters:
+            self.append(parameter)
+        return self
+
+    def __repr__(self):
+        return _parameters_repr("ParameterList", enumerate(self))
+
+
+class ParameterDict(Module):
+    """A Python dict of Parameters that are the module's own, under their keys, in
+    insertion order: ``d[key]``, ``d[key] = value``, ``del d[key]``, ``in``, ``len``,
+    iteration over the keys, ``keys()``, ``values()``, ``items()``, ``update(...)``,
+    ``pop(key)``.  A plain Tensor put in becomes a Parameter, as in PyTorch."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def pop(self, key):
+        """Remove ``key`` and return its Parameter."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, parameters):
+        """Add (or replace) the entries of a mapping or of (key, value) pairs, all checked first."""
+        pairs = list(parameters.items()) if isinstance(parameters, (Mapping, ParameterDict)) else list(parameters)
+        checked = [(key, _as_parameter(value)) for key, value in pairs]
+        for key, value in checked:
+            self[key] = value
+
+    def __repr__(self):
+        return _parameters_repr("ParameterDict", self.items())
+
+
+def _parameters_repr(name, pairs):
+    """One line per Parameter, as PyTorch prints these containers: (key): Parameter containing:
+    [float32 of size 2x3]."""
+    lines = [f"    ({key}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+             for key, p in pairs]
+    return f"{name}(\n" + "\n".join(lines) + "\n)" if lines else f"{name}()"
+
+
+def _as_parameter(value):
+    """A Parameter as it is; a Tensor made one (sharing its data); anything else refused."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"a ParameterList or ParameterDict holds Parameters (or Tensors), got {type(value).__name__}")

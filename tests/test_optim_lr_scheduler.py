@@ -395,3 +395,22 @@ def test_sequential_lr_state_round_trip_and_errors(device):
         optim.lr_scheduler.SequentialLR(opt, [StepLR(opt, 2), StepLR(sgd(device), 2)], milestones=[3])
     with pytest.raises(ValueError, match="not ReduceLROnPlateau"):
         optim.lr_scheduler.SequentialLR(opt, [StepLR(opt, 2), ReduceLROnPlateau(opt)], milestones=[3])
+
+
+def test_cosine_annealing_warm_restarts_restarts_with_longer_periods(device):
+    """T_0 = 2, T_mult = 2: periods of 2, 4, 8 epochs, each a half cosine from the base rate;
+    a fractional epoch lands inside its period."""
+    opt = sgd(device)
+    scheduler = optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.0)
+    seen = lrs_seen(opt, scheduler, 14)[:, 0]
+    positions = [(0, 2), (1, 2), (0, 4), (1, 4), (2, 4), (3, 4)] + [(t, 8) for t in range(8)]
+    np.testing.assert_allclose(seen, [0.1 * (1 + math.cos(math.pi * t / T)) / 2 for t, T in positions], rtol=1e-12)
+    scheduler.step(3.5)                               # 1.5 epochs into the second period (length 4)
+    assert scheduler.get_last_lr()[0] == pytest.approx(0.1 * (1 + math.cos(math.pi * 1.5 / 4)) / 2, rel=1e-12)
+    assert scheduler.last_epoch == 3
+    with pytest.raises(ValueError, match="Expected non-negative epoch"):
+        scheduler.step(-1)
+    with pytest.raises(ValueError, match="Expected positive integer T_0"):
+        optim.lr_scheduler.CosineAnnealingWarmRestarts(sgd(device), T_0=0)
+    with pytest.raises(ValueError, match="Expected integer T_mult >= 1"):
+        optim.lr_scheduler.CosineAnnealingWarmRestarts(sgd(device), T_0=2, T_mult=0)

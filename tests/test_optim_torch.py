@@ -120,6 +120,8 @@ SCHEDULES = {
     "LinearLR decay": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=10),
     "PolynomialLR": lambda m, o: m.PolynomialLR(o, total_iters=12, power=2.0),
     "PolynomialLR linear": lambda m, o: m.PolynomialLR(o),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=5, eta_min=0.01),
+    "CosineAnnealingWarmRestarts T_mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2),
     "SequentialLR warm-up, cosine, exponential": lambda m, o: m.SequentialLR(
         o, [m.LinearLR(o, 0.1, total_iters=3), m.CosineAnnealingLR(o, 6), m.ExponentialLR(o, 0.9)], milestones=[3, 8]),
     "SequentialLR constant, step, milestones, polynomial": lambda m, o: m.SequentialLR(

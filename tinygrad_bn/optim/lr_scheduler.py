@@ -208,6 +208,57 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): half a cosine from base_lr down to ``eta_min``
+    over T_i epochs, then a restart; the first period is ``T_0`` epochs and each next
+    one ``T_mult`` times longer:
+
+        lr = eta_min + (base_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2
+
+    with T_cur the epochs since the last restart.  ``step(epoch)`` may be given a
+    fractional epoch (``scheduler.step(epoch + i / iters)`` once per batch, as in
+    PyTorch's documentation); ``step()`` moves on one epoch.
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or isinstance(T_0, bool) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or isinstance(T_mult, bool) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        self.T_i, self.T_cur = T_0, last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def step(self, epoch=None):
+        """The next epoch, or ``epoch`` itself (a float allowed); a step that raises changes nothing."""
+        if epoch is None:
+            if self.last_epoch < 0:
+                T_cur, T_i = 0, self.T_0
+            else:
+                T_cur, T_i = self.T_cur + 1, self.T_i
+                if T_cur >= T_i:
+                    T_cur, T_i = T_cur - T_i, T_i * self.T_mult
+            last_epoch = self.last_epoch + 1
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            T_cur, T_i = epoch, self.T_0
+            while T_cur >= T_i:               # the restarts before epoch (each period T_mult times the last)
+                T_cur, T_i = T_cur - T_i, T_i * self.T_mult
+                if self.T_mult == 1:
+                    T_cur %= T_i
+            last_epoch = math.floor(epoch)
+        self.T_cur, self.T_i, self.last_epoch = T_cur, T_i, last_epoch
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_lr(self):
+        cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+
+
 class MultiplicativeLR(LRScheduler):
     """Multiply the rate by ``lr_lambda(epoch)`` every epoch (one function, or one per group)."""
 

@@ -175,3 +175,70 @@ def test_memory_layout_the_same_as_torch():
     for ours, theirs in [(x, t), (x.permute(2, 0, 1), t.permute(2, 0, 1)), (x[:, 1], t[:, 1])]:
         assert ours.stride() == theirs.stride() and ours.is_contiguous() == theirs.is_contiguous()
     assert x.element_size() == t.element_size() and x.nbytes == t.nbytes
+
+
+MORE = {
+    "narrow": (lambda t: t.narrow(1, -3, 2), lambda a: a[:, -3:-1], (3, 4)),
+    "movedim": (lambda t: t.movedim((0, 1), (2, 0)), lambda a: np.moveaxis(a, (0, 1), (2, 0)), (2, 3, 4)),
+    "tile": (lambda t: t.tile((2, 1, 2)), lambda a: np.tile(a, (2, 1, 2)), (3, 2)),
+    "repeat_interleave": (lambda t: t.repeat_interleave(2, dim=1), lambda a: np.repeat(a, 2, axis=1), (2, 3)),
+    "repeat_interleave_counts": (lambda t: t.repeat_interleave(tg.tensor([0, 2, 1], device=t.device), dim=0),
+                                 lambda a: np.repeat(a, [0, 2, 1], axis=0), (3, 2)),
+    "masked_select": (lambda t: t.masked_select(tg.tensor([True, False, True], device=t.device)),
+                      lambda a: a[:, [0, 2]].reshape(-1), (2, 3)),
+    "take": (lambda t: t.take(tg.tensor([[5, 0], [1, 1]], device=t.device)), lambda a: a.reshape(-1)[[[5, 0], [1, 1]]],
+             (2, 3)),
+    "median": (lambda t: t.median(), lambda a: np.sort(a.reshape(-1))[(a.size - 1) // 2], (3, 4)),
+    "median_dim": (lambda t: t.median(1).values, lambda a: np.sort(a, axis=1)[:, (a.shape[1] - 1) // 2], (3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", MORE)
+@settings(max_examples=8)
+@given(data=st.data())
+def test_more_composites(device, name, data):
+    call, reference, shape = MORE[name]
+    if name.startswith("median"):        # well apart, so that gradcheck's nudges keep the same median
+        order = data.draw(st.permutations(range(int(np.prod(shape)))))
+        array = np.array(order, dtype=float).reshape(shape) * 0.37 - 2
+    else:
+        array = data.draw(tst.arrays(shape=shape))
+    check_op(call, reference, [array], device)
+
+
+def test_integer_queries_and_errors(device):
+    x = tg.tensor([[0, 3, 0], [2, 0, 2]], device=device)
+    assert x.count_nonzero().item() == 3 and x.count_nonzero(dim=0).tolist() == [1, 1, 1]
+    assert x.clamp_min(1).tolist() == [[1, 3, 1], [2, 1, 2]] and x.clamp_max(1).tolist() == [[0, 1, 0], [1, 0, 1]]
+    values, indices = tg.tensor([[3.0, 1.0, 2.0, 4.0]], device=device).median(dim=1, keepdim=True)
+    assert values.tolist() == [[2.0]] and indices.tolist() == [[2]]            # the lower middle of 4
+    with pytest.raises(IndexError, match="exceeds dimension size"):
+        x.narrow(1, 2, 2)
+    with pytest.raises(RuntimeError, match="should contain the same number of dims"):
+        x.movedim((0, 1), 0)
+
+
+def test_meshgrid_in_both_indexings(device):
+    a, b, c = (tg.arange(n, device=device) for n in (3, 4, 2))
+    for indexing in ("ij", "xy"):
+        ours = tg.meshgrid(a, b, c, indexing=indexing)
+        expected = np.meshgrid(np.arange(3), np.arange(4), np.arange(2), indexing=indexing)
+        assert [g.tolist() for g in ours] == [e.tolist() for e in expected]
+    with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+        tg.meshgrid(a, b)
+    with pytest.raises(ValueError, match='indexing must be one of "xy" or "ij"'):
+        tg.meshgrid(a, b, indexing="yx")
+
+
+def test_more_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(3).normal(size=(3, 4))
+    calls = [lambda m, t: t.narrow(0, 1, 2), lambda m, t: t.movedim(1, 0), lambda m, t: t.tile((2, 2)),
+             lambda m, t: t.repeat_interleave(3, dim=1), lambda m, t: m.median(t), lambda m, t: t.median(0).values,
+             lambda m, t: t.median(0).indices, lambda m, t: m.count_nonzero(t > 0, dim=1),
+             lambda m, t: m.masked_select(t, t > 0)]
+    for call in calls:
+        assert call(tg, tg.tensor(a)).tolist() == call(torch, torch.tensor(a)).tolist()
+    grids = tg.meshgrid(tg.arange(3), tg.arange(2), indexing="xy")
+    theirs = torch.meshgrid(torch.arange(3), torch.arange(2), indexing="xy")
+    assert [g.tolist() for g in grids] == [g.tolist() for g in theirs]

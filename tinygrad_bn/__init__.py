@@ -19,7 +19,7 @@ from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .creation import (tensor, zeros, ones, full, empty, eye, arange, linspace, from_numpy, from_dlpack, zeros_like,
                        ones_like, full_like, empty_like, randn, rand, randn_like, rand_like, randint, randperm)
 from .namespace import *  # noqa: F401,F403  (tg.exp(x), tg.argmax(x, 1), ...: the Tensor methods)
-from .namespace import maximum, minimum, is_tensor, isclose, allclose, equal, hstack, vstack
+from .namespace import maximum, minimum, is_tensor, isclose, allclose, equal, hstack, vstack, meshgrid
 from . import return_types, cuda, accelerator, viz
 from . import nn, optim, functional
 from .serialization import save, load

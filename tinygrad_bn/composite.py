@@ -12,6 +12,8 @@ inherits them from :class:`CompositeMethods`.
     flip / roll     indexing with reversed / rotated positions
     select, unbind  indexing with an int
     unflatten       a reshape of one dim into several
+    narrow, take, masked_select, repeat_interleave, tile, movedim   indexing and permutes
+    median          a gather at the middle of argsort
     outer, dot, bmm products with their shapes checked
     logsumexp       m + log sum exp(x - m), m the (constant) maximum
     new_*           new tensors with this one's dtype and device
@@ -24,6 +26,7 @@ import numbers
 
 import numpy
 
+from . import return_types
 from .dims import canonical_dim, canonical_dims
 
 
@@ -141,6 +144,88 @@ class CompositeMethods:
         """All the slices along ``dim``, as a tuple."""
         axis = canonical_dim(dim, self.ndim)
         return tuple(self.select(axis, i) for i in range(self.shape[axis]))
+
+    def narrow(self, dim, start, length):
+        """The ``length`` slices from ``start`` along ``dim`` (a negative start counts from the end)."""
+        axis = canonical_dim(dim, self.ndim)
+        size = self.shape[axis]
+        if start < 0:
+            start += size
+        if not 0 <= start <= size or length < 0 or start + length > size:
+            raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        return self[(slice(None),) * axis + (slice(start, start + length),)]
+
+    def movedim(self, source, destination):
+        """Dims ``source`` (an int or a sequence) moved to positions ``destination``, the others
+        keeping their order, as ``numpy.moveaxis``."""
+        sources = [source] if isinstance(source, numbers.Integral) else list(source)
+        targets = [destination] if isinstance(destination, numbers.Integral) else list(destination)
+        if len(sources) != len(targets):
+            raise RuntimeError(f"movedim: Invalid source or destination dims: source ({sources} dims) should "
+                               f"contain the same number of dims as destination ({targets} dims)")
+        sources = [canonical_dim(d, self.ndim) for d in sources]
+        targets = [canonical_dim(d, self.ndim) for d in targets]
+        order = [d for d in range(self.ndim) if d not in sources]
+        for target, source_dim in sorted(zip(targets, sources)):
+            order.insert(target, source_dim)
+        return self.permute(order)
+
+    moveaxis = movedim
+
+    def swapdims(self, dim0, dim1):
+        return self.transpose(dim0, dim1)
+
+    def tile(self, *dims):
+        """Repeated ``dims[i]`` times along each dim, ones prepended to ``dims`` when it is
+        shorter than the shape (``repeat`` wants one count per dim or more)."""
+        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return self.repeat((1,) * (self.ndim - len(dims)) + tuple(dims))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each element (or each slice along ``dim``) repeated ``repeats`` times in place,
+        [a, b] -> [a, a, b, b]; ``repeats`` an int or one count per slice.  Without
+        ``dim``, of the flattened tensor."""
+        if dim is None:
+            return self.flatten().repeat_interleave(repeats, 0)
+        axis = canonical_dim(dim, self.ndim)
+        counts = repeats.cpu().numpy() if isinstance(repeats, CompositeMethods) else repeats
+        positions = numpy.repeat(numpy.arange(self.shape[axis]), counts)
+        return self[(slice(None),) * axis + (positions,)]
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def count_nonzero(self, dim=None):
+        """How many elements are not 0, over ``dim`` (an int or a tuple) or everything: int64."""
+        return (self != 0).sum(dim).long()
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (broadcast with self) is true, as a 1-D tensor."""
+        shape = numpy.broadcast_shapes(tuple(self.shape), tuple(mask.shape))
+        values = self if tuple(self.shape) == shape else self.broadcast_to(shape)
+        return values[mask if tuple(mask.shape) == shape else mask.broadcast_to(shape)]
+
+    def take(self, index):
+        """The elements of the flattened tensor at ``index`` (any shape: the output's)."""
+        return self.flatten()[index]
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (of an even count, the smaller of the two middle values, as torch):
+        of everything, or along ``dim`` as (values, indices).  The gradient goes to the
+        element chosen."""
+        if dim is None:
+            flat = self.flatten()
+            return flat[flat.argsort()[(flat.shape[0] - 1) // 2]]
+        axis = canonical_dim(dim, self.ndim)
+        middle = (self.shape[axis] - 1) // 2
+        indices = self.argsort(axis).select(axis, middle).unsqueeze(axis)
+        values = self.gather(axis, indices)
+        if not keepdim:
+            values, indices = values.squeeze(axis), indices.squeeze(axis)
+        return return_types.median(values, indices)
 
     # ------------------------------------------------------------ products
     def _check_dims(self, other, name, ndim, what):

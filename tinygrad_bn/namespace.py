@@ -5,6 +5,7 @@ implementation and its docstring lives with the method; ``out=`` writes the
 result into a given tensor, as in torch.
 """
 import builtins
+import warnings
 
 from .ops import concatenate
 from . import inplace
@@ -32,10 +33,11 @@ _NAMES = ("exp log sqrt abs tanh sigmoid erf relu softmax log_softmax matmul mm 
           "eq ne lt le gt ge less less_equal greater greater_equal not_equal "
           "logical_not logical_and logical_or logical_xor "
           "tril triu diagonal diag trace flip fliplr flipud roll select unbind outer ger dot bmm logsumexp "
-          "broadcast_to nonzero argwhere unique").split()
+          "broadcast_to nonzero argwhere unique narrow movedim moveaxis swapdims tile repeat_interleave "
+          "clamp_min clamp_max count_nonzero masked_select take median").split()
 
 globals().update({name: _method(name) for name in _NAMES})
-__all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal", "hstack", "vstack"]
+__all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal", "hstack", "vstack", "meshgrid"]
 
 
 def maximum(x, y):
@@ -76,3 +78,29 @@ def hstack(tensors):
 def vstack(tensors):
     """Tensors stacked as rows: vectors become rows (1, n), then joined along dim 0."""
     return concatenate([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], dim=0)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids: for 1-D tensors of sizes n_1 ... n_k, k tensors of shape (n_1, ..., n_k),
+    the i-th varying along dim i (``indexing="ij"``, the default, with PyTorch's warning when it
+    is not given) or with the first two dims swapped (``"xy"``, NumPy's default)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+                      "argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if not isinstance(t, Tensor) or t.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list")
+    vectors = [t.reshape(-1) for t in tensors]
+    if indexing == "xy" and len(vectors) >= 2:
+        vectors[0], vectors[1] = vectors[1], vectors[0]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = [v.reshape((1,) * i + (-1,) + (1,) * (len(shape) - i - 1)).broadcast_to(shape)
+             for i, v in enumerate(vectors)]
+    if indexing == "xy" and len(grids) >= 2:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

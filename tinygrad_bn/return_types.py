@@ -6,5 +6,6 @@ max = namedtuple("max", ["values", "indices"])   # noqa: A001  (torch.return_typ
 min = namedtuple("min", ["values", "indices"])   # noqa: A001
 topk = namedtuple("topk", ["values", "indices"])
 sort = namedtuple("sort", ["values", "indices"])
+median = namedtuple("median", ["values", "indices"])
 
 min_max = {"max": max, "min": min}

@@ -976,3 +976,56 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     widths = _pad.pad_widths(pad, input.shape)
     return _pad.Pad.apply(input, widths, 0 if value is None else value)
+
+
+_INTERPOLATION = {"nearest": None, "linear": 3, "bilinear": 4}     # mode -> the input's ndim it is for
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None):
+    """(N, C, L) or (N, C, H, W) resampled to ``size`` or by ``scale_factor``, as
+    ``torch.nn.functional.interpolate``: "nearest" takes, for output position j, the input
+    at floor(j * scale); "linear" (3-D) and "bilinear" (4-D) mix the two neighbours of
+    (j + 1/2) scale - 1/2 (or of j (in - 1) / (out - 1) with ``align_corners``), one
+    spatial dim after the other.  scale is in / out, or 1 / scale_factor when that is
+    given (PyTorch's rule unless ``recompute_scale_factor``).  Differentiable: indexing
+    and weighted sums."""
+    _expect_tensors("interpolate", ("input",), input)
+    if mode not in _INTERPOLATION:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented (nearest, linear, bilinear)")
+    if input.ndim not in (3, 4) or (_INTERPOLATION[mode] not in (None, input.ndim)):
+        raise NotImplementedError(f"interpolate: got {input.ndim}D input and mode {mode!r}; expected 3D input for "
+                                  f"'linear', 4D for 'bilinear', 3D or 4D for 'nearest'")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    spatial = input.shape[2:]
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)
+        scales = [n / s for n, s in zip(spatial, sizes)]
+    else:
+        factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
+        sizes = tuple(int(math.floor(n * f)) for n, f in zip(spatial, factors))
+        scales = [n / s if recompute_scale_factor else 1 / f for n, s, f in zip(spatial, sizes, factors)]
+    if len(sizes) != len(spatial):
+        raise ValueError(f"interpolate: size {size!r} or scale_factor {scale_factor!r} does not give one size per "
+                         f"spatial dim of the input of shape {tuple(input.shape)}")
+    out = input
+    for axis, (n, m, scale) in enumerate(zip(spatial, sizes, scales), start=2):
+        j = numpy.arange(m)
+        before = (slice(None),) * axis
+        if mode == "nearest":
+            out = out[before + (numpy.minimum(numpy.floor(j * scale).astype(numpy.int64), n - 1),)]
+            continue
+        if align_corners:
+            source = j * ((n - 1) / (m - 1) if m > 1 else 0.0)
+        else:
+            source = numpy.maximum((j + 0.5) * scale - 0.5, 0.0)
+        low = numpy.minimum(numpy.floor(source).astype(numpy.int64), n - 1)
+        high = numpy.minimum(low + 1, n - 1)
+        weight = (source - low).reshape((m,) + (1,) * (input.ndim - axis - 1))
+        w = Tensor.wrap(backend.to_device(weight.astype(input.dtype), input.device), input.device)
+        out = out[before + (low,)] * (1 - w) + out[before + (high,)] * w
+    return out

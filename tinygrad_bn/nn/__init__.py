@@ -13,6 +13,7 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, recompute_population_stats
 from .dropout import Dropout
 from .flatten import Flatten, Unflatten
 from .rnn import RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell
+from .upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d
 from .loss import (MSELoss, L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, CosineSimilarity, PairwiseDistance, NLLLoss,
                    CrossEntropyLoss, BCELoss, BCEWithLogitsLoss)
 from .normalization import (LayerNorm, GroupNorm, InstanceNorm1d, InstanceNorm2d, BatchRenorm1d, BatchRenorm2d,

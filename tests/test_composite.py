@@ -242,3 +242,48 @@ def test_more_the_same_as_torch():
     grids = tg.meshgrid(tg.arange(3), tg.arange(2), indexing="xy")
     theirs = torch.meshgrid(torch.arange(3), torch.arange(2), indexing="xy")
     assert [g.tolist() for g in grids] == [g.tolist() for g in theirs]
+
+
+FORMULAS = {
+    "lerp": (lambda x, y: x.lerp(y, 0.3), lambda a, b: a + 0.3 * (b - a)),
+    "addcmul": (lambda x, y: x.addcmul(y, y, value=0.5), lambda a, b: a + 0.5 * b * b),
+    "addcdiv": (lambda x, y: x.addcdiv(x, y * y + 1, value=2), lambda a, b: a + 2 * a / (b * b + 1)),
+    "xlogy": (lambda x, y: x.xlogy(y * y + 0.5), lambda a, b: a * np.log(b * b + 0.5)),
+    "logit": (lambda x, y: (x.sigmoid() * 0.9 + 0.05).logit(), lambda a, b: np.log((p := 0.9 / (1 + np.exp(-a)) + 0.05)
+                                                                                   / (1 - p))),
+}
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_small_formulas(device, name):
+    call, reference = FORMULAS[name]
+    a, b = np.random.default_rng(11).normal(size=(2, 3)), np.random.default_rng(12).normal(size=(2, 3))
+    check_op(call, reference, [a, b], device)
+
+
+def test_nan_handling(device):
+    with np.errstate(all="ignore"):
+        x = tg.tensor([[1.0, np.nan, 3.0], [np.inf, -np.inf, np.nan]], device=device)
+    finite = tg.tensor([[1.0, np.nan, 3.0]], device=device)
+    assert finite.nansum().item() == 4.0 and finite.nanmean().item() == 2.0
+    replaced = x.nan_to_num(nan=0.5, posinf=9.0, neginf=-9.0)
+    assert replaced.tolist() == [[1.0, 0.5, 3.0], [9.0, -9.0, 0.5]]
+    assert x.nan_to_num()[1, 0].item() == np.finfo(np.float32).max
+    assert tg.xlogy(tg.tensor([0.0, 2.0], device=device), tg.tensor([0.0, np.e], device=device)).tolist() == \
+        [0.0, pytest.approx(2.0)]
+    w = tg.tensor([1.0, np.nan, np.inf], requires_grad=True, device=device)
+    w.nan_to_num().sum().backward()
+    assert w.grad.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_small_formulas_the_same_as_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[0.2, 0.0, 0.9], [np.nan, 0.5, 0.1]])
+    b = np.array([[0.3, 0.0, 2.0], [1.0, 0.4, 0.7]])
+    calls = [lambda m, x, y: x.lerp(y, 0.3), lambda m, x, y: x.addcmul(y, y, value=0.5),
+             lambda m, x, y: m.xlogy(x, y), lambda m, x, y: x.logit(eps=1e-3), lambda m, x, y: x.nansum(1),
+             lambda m, x, y: x.nanmean(), lambda m, x, y: (x / (y - y)).nan_to_num()]
+    for call in calls:
+        with np.errstate(all="ignore"):
+            ours, theirs = call(tg, tg.tensor(a), tg.tensor(b)).numpy(), call(torch, torch.tensor(a), torch.tensor(b)).numpy()
+        np.testing.assert_allclose(ours, theirs, equal_nan=True, rtol=1e-13)

@@ -219,3 +219,17 @@ def test_apply_visits_every_module():
     visited = []
     net.apply(lambda m: visited.append(type(m).__name__))
     assert sorted(visited) == sorted(["Net", "Affine", "Sequential", "Affine", "Affine"])
+
+
+def test_dotted_paths_reach_submodules_parameters_and_buffers():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.BatchNorm1d(3), nn.ReLU()))
+    assert model.get_submodule("1.0") is model[1][0] and model.get_submodule("") is model
+    assert model.get_parameter("0.weight") is model[0].weight
+    assert model.get_buffer("1.0.running_mean") is model[1][0].running_mean
+    with pytest.raises(AttributeError, match="has no attribute `2`"):
+        model.get_submodule("2")
+    with pytest.raises(AttributeError, match="has no parameter `bias2`"):
+        model.get_parameter("0.bias2")
+    model.register_module("head", nn.Linear(3, 1))
+    assert model.get_parameter("head.bias").shape == (1,)
+    assert model.half()[0].weight.dtype == tg.float16 and model[1][0].num_batches_tracked.dtype == tg.int64

@@ -14,6 +14,7 @@ inherits them from :class:`CompositeMethods`.
     unflatten       a reshape of one dim into several
     narrow, take, masked_select, repeat_interleave, tile, movedim   indexing and permutes
     median          a gather at the middle of argsort
+    lerp, addcmul, addcdiv, xlogy, logit, nan_to_num, nansum, nanmean   their formulas
     outer, dot, bmm products with their shapes checked
     logsumexp       m + log sum exp(x - m), m the (constant) maximum
     new_*           new tensors with this one's dtype and device
@@ -22,6 +23,7 @@ three questions with integer answers, never differentiated: ``nonzero``,
 ``argwhere`` and ``unique``, and the memory layout: ``is_contiguous``, ``stride``,
 ``element_size``, ``itemsize``, ``nbytes``.
 """
+import math
 import numbers
 
 import numpy
@@ -226,6 +228,50 @@ class CompositeMethods:
         if not keepdim:
             values, indices = values.squeeze(axis), indices.squeeze(axis)
         return return_types.median(values, indices)
+
+    # ------------------------------------------------------------ small formulas
+    def lerp(self, end, weight):
+        """self + weight (end - self): from self (weight 0) to end (weight 1)."""
+        return self + weight * (end - self)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """self + value tensor1 tensor2."""
+        return self + tensor1 * tensor2 * value
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """self + value tensor1 / tensor2."""
+        return self + tensor1 / tensor2 * value
+
+    def xlogy(self, other):
+        """self log(other), and 0 where self is 0 (even where other is 0 too)."""
+        other = self._operand(other)
+        zero = self == 0
+        return (self * other.where(~zero, 1).log()).where(~zero, 0.0)
+
+    def logit(self, eps=None):
+        """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
+        p = self if eps is None else self.clamp(eps, 1 - eps)
+        return (p / (1 - p)).log()
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: the dtype's
+        largest and smallest finite values); the gradient passes where nothing is replaced."""
+        if self.dtype.kind != "f":
+            return self.clone()
+        info = numpy.finfo(self.dtype)
+        big = info.max if posinf is None else posinf
+        small = info.min if neginf is None else neginf
+        out = self.where(~self.isnan(), nan)
+        return out.where(out != math.inf, big).where(out != -math.inf, small)
+
+    def nansum(self, dim=None, keepdim=False):
+        """The sum over ``dim`` (or everything) with NaNs counted as 0."""
+        return self.where(~self.isnan(), 0.0).sum(dim, keepdim)
+
+    def nanmean(self, dim=None, keepdim=False):
+        """The mean of the non-NaN elements over ``dim`` (or everything)."""
+        count = (~self.isnan()).sum(dim, keepdim).to(dtype=self.dtype)
+        return self.nansum(dim, keepdim) / count
 
     # ------------------------------------------------------------ products
     def _check_dims(self, other, name, ndim, what):

@@ -34,7 +34,8 @@ _NAMES = ("exp log sqrt abs tanh sigmoid erf relu softmax log_softmax matmul mm 
           "logical_not logical_and logical_or logical_xor "
           "tril triu diagonal diag trace flip fliplr flipud roll select unbind outer ger dot bmm logsumexp "
           "broadcast_to nonzero argwhere unique narrow movedim moveaxis swapdims tile repeat_interleave "
-          "clamp_min clamp_max count_nonzero masked_select take median").split()
+          "clamp_min clamp_max count_nonzero masked_select take median lerp addcmul addcdiv xlogy logit nan_to_num "
+          "nansum nanmean").split()
 
 globals().update({name: _method(name) for name in _NAMES})
 __all__ = list(_NAMES) + ["maximum", "minimum", "is_tensor", "isclose", "allclose", "equal", "hstack", "vstack", "meshgrid"]

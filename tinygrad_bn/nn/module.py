@@ -186,6 +186,34 @@ class Module:
         self._check_child(name, module)
         self._modules[name] = module
 
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The module at the dotted path ``target`` ("" is self), as PyTorch's."""
+        module = self
+        for part in target.split(".") if target else []:
+            child = module._modules.get(part) if isinstance(module, Module) else None
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """The Parameter at the dotted path ``target`` ("block.0.weight")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` ("bn.running_mean")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
+        return module._buffers[name]
+
     def _check_child(self, name, module):
         """The errors of ``add_module(name, module)``, raised before anything is registered."""
         if module is not None and not isinstance(module, Module):
@@ -317,6 +345,10 @@ class Module:
     def float(self):
         """Cast floating-point parameters and buffers to float32."""
         return self.to(dtype=numpy.float32)
+
+    def half(self):
+        """Cast floating-point parameters and buffers to float16."""
+        return self.to(dtype=numpy.float16)
 
     def cpu(self):
         return self.to("cpu")

@@ -200,19 +200,19 @@ class Module:
 
     def get_parameter(self, target):
         """The Parameter at the dotted path ``target`` ("block.0.weight")."""
-        path, _, name = target.rpartition(".")
-        module = self.get_submodule(path)
-        if name not in module._parameters:
-            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
-        return module._parameters[name]
+        return self._entry_at(target, "_parameters", "parameter")
 
     def get_buffer(self, target):
         """The buffer at the dotted path ``target`` ("bn.running_mean")."""
+        return self._entry_at(target, "_buffers", "buffer")
+
+    def _entry_at(self, target, registry, what):
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
-        if name not in module._buffers:
-            raise AttributeError(f"{type(module).__name__} has no buffer `{name}`")
-        return module._buffers[name]
+        entries = getattr(module, registry)
+        if name not in entries:
+            raise AttributeError(f"{type(module).__name__} has no {what} `{name}`")
+        return entries[name]
 
     def _check_child(self, name, module):
         """The errors of ``add_module(name, module)``, raised before anything is registered."""

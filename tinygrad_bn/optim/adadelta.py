@@ -1,5 +1,5 @@
 """Adadelta: steps scaled by the ratio of running root-mean-squares of past steps and gradients."""
-from .optimizer import Optimizer, state_buffer
+from .optimizer import Optimizer, check_eps, state_buffer
 
 
 class Adadelta(Optimizer):
@@ -28,17 +28,12 @@ class Adadelta(Optimizer):
         super()._check(group)
         if not 0.0 <= group["rho"] <= 1.0:
             raise ValueError(f"Invalid rho value: {group['rho']} (expected 0 <= rho <= 1)")
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']} (expected eps >= 0)")
+        check_eps(group["eps"])
 
     def _update_group(self, group, params):
         lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         for p in params:
-            g = p._grad._data
-            state = self.state.setdefault(p, {})
-            state["step"] = state.get("step", 0) + 1
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
+            g, state = self._gradient_and_state(p, weight_decay)
             v, u = state_buffer(state, "square_avg", p), state_buffer(state, "acc_delta", p)
             xp = p.xp
             v *= rho

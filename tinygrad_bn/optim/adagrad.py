@@ -32,12 +32,8 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay, start = group["weight_decay"], group["initial_accumulator_value"]
         for p in params:
-            g = p._grad._data
-            state = self.state.setdefault(p, {})
-            fresh = "sum" not in state
-            state["step"] = t = state.get("step", 0) + 1
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
+            g, state = self._gradient_and_state(p, weight_decay)
+            t, fresh = state["step"], "sum" not in state
             s = state_buffer(state, "sum", p)
             if fresh:
                 s += start

@@ -1,7 +1,7 @@
 """Adam: a step per coordinate scaled by running averages of the gradient and of its square."""
 import math
 
-from .optimizer import Optimizer, check_betas, state_buffer
+from .optimizer import Optimizer, check_betas, check_eps, state_buffer
 
 
 class Adam(Optimizer):
@@ -33,8 +33,7 @@ class Adam(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']} (expected eps >= 0)")
+        check_eps(group["eps"])
         check_betas(group["betas"])
 
     def _update_group(self, group, params):

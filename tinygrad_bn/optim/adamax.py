@@ -1,5 +1,5 @@
 """Adamax: Adam with the second moment replaced by a running maximum of |g|."""
-from .optimizer import Optimizer, check_betas, state_buffer
+from .optimizer import Optimizer, check_betas, check_eps, state_buffer
 
 
 class Adamax(Optimizer):
@@ -24,18 +24,14 @@ class Adamax(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']} (expected eps >= 0)")
+        check_eps(group["eps"])
         check_betas(group["betas"])
 
     def _update_group(self, group, params):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         for p in params:
-            g = p._grad._data
-            state = self.state.setdefault(p, {})
-            state["step"] = t = state.get("step", 0) + 1
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
+            g, state = self._gradient_and_state(p, weight_decay)
+            t = state["step"]
             m, u = state_buffer(state, "exp_avg", p), state_buffer(state, "exp_inf", p)
             m *= beta1
             m += (1 - beta1) * g

@@ -26,6 +26,12 @@ def state_buffer(state, name, p):
     return state[name]._data
 
 
+def check_eps(eps):
+    """The constant added for stability: eps >= 0."""
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps} (expected eps >= 0)")
+
+
 def check_betas(betas):
     """Adam's and Adamax's (beta1, beta2): two averaging factors in [0, 1)."""
     if len(betas) != 2:
@@ -149,6 +155,16 @@ class Optimizer:
                             raise self._step_error(p)
             work.append((group, params))
         return work
+
+    def _gradient_and_state(self, p, weight_decay):
+        """p's gradient array, with the L2 penalty weight_decay * p added, and p's state,
+        its ``step`` counted (the start of every per-coordinate rule but SGD's and Adam's)."""
+        g = p._grad._data
+        state = self.state.setdefault(p, {})
+        state["step"] = state.get("step", 0) + 1
+        if weight_decay != 0:
+            g = g + weight_decay * p._data
+        return g, state
 
     def _position(self, p):
         """``(i, j)``: parameter ``p`` is the j-th of group i."""

@@ -1,5 +1,5 @@
 """RMSprop: a step per coordinate divided by a running root-mean-square of the gradient."""
-from .optimizer import Optimizer, state_buffer
+from .optimizer import Optimizer, check_eps, state_buffer
 
 
 class RMSprop(Optimizer):
@@ -29,8 +29,7 @@ class RMSprop(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        if not 0.0 <= group["eps"]:
-            raise ValueError(f"Invalid epsilon value: {group['eps']} (expected eps >= 0)")
+        check_eps(group["eps"])
         if not 0.0 <= group["momentum"]:
             raise ValueError(f"Invalid momentum value: {group['momentum']} (expected momentum >= 0)")
         if not 0.0 <= group["alpha"]:
@@ -40,11 +39,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p in params:
-            g = p._grad._data
-            state = self.state.setdefault(p, {})
-            state["step"] = state.get("step", 0) + 1
-            if weight_decay != 0:
-                g = g + weight_decay * p._data
+            g, state = self._gradient_and_state(p, weight_decay)
             v = state_buffer(state, "square_avg", p)
             v *= alpha
             v += (1 - alpha) * g * g

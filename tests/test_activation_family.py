@@ -63,7 +63,7 @@ def away_from_kinks(name):
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(data=st.data())
 def test_values_and_gradients(device, name, data):
     function, closed_form = FUNCTIONS[name]

@@ -47,7 +47,7 @@ COMPOSITE = {
 
 
 @pytest.mark.parametrize("name", COMPOSITE)
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(data=st.data())
 def test_composite_values_and_gradients(device, name, data):
     call, reference, shape = COMPOSITE[name]
@@ -194,7 +194,7 @@ MORE = {
 
 
 @pytest.mark.parametrize("name", MORE)
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(data=st.data())
 def test_more_composites(device, name, data):
     call, reference, shape = MORE[name]

@@ -67,7 +67,7 @@ def test_unary_op(device, name, data):
 
 
 @pytest.mark.parametrize("name", MORE_UNARY)
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(data=st.data())
 def test_more_unary_ops(device, name, data):
     op, reference, arrays = MORE_UNARY[name]

@@ -50,8 +50,8 @@ def test_gradients_through_time(device, cls):
     """gradcheck in float64 through 3 steps of a 2-layer bidirectional network, with respect to
     the input and one weight of each layer."""
     tg.manual_seed(0)
-    layer = getattr(nn, cls)(2, 3, num_layers=2, bidirectional=True).to(device, dtype=tg.float64)
-    x = tg.randn(3, 2, 2, dtype=tg.float64, device=device, requires_grad=True)
+    layer = getattr(nn, cls)(2, 2, num_layers=2, bidirectional=True).to(device, dtype=tg.float64)
+    x = tg.randn(3, 1, 2, dtype=tg.float64, device=device, requires_grad=True)
     weights = [layer.weight_hh_l0, layer.weight_ih_l1_reverse]
 
     def run(x, *_):

@@ -80,6 +80,10 @@ class LRScheduler:
         except Exception:
             self.last_epoch -= 1
             raise
+        self._set_lrs(lrs)
+
+    def _set_lrs(self, lrs):
+        """Write one rate per parameter group into the optimizer and remember them."""
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -90,10 +94,7 @@ class LRScheduler:
         ``step(0)``."""
         self.last_epoch = 0
         closed_form = getattr(self, "_closed_form", None)
-        lrs = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._set_lrs(closed_form() if closed_form is not None else self.get_lr())
 
     def state_dict(self):
         """A copy of everything the scheduler remembers (its ``__dict__``), except the optimizer."""
@@ -249,10 +250,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                     T_cur %= T_i
             last_epoch = math.floor(epoch)
         self.T_cur, self.T_i, self.last_epoch = T_cur, T_i, last_epoch
-        lrs = self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, lrs):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._set_lrs(self.get_lr())
 
     def get_lr(self):
         cosine = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
